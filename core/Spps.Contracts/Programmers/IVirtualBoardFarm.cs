@@ -16,4 +16,11 @@ public interface IVirtualBoardFarm
 
     /// <summary>Reads the state of every board in <paramref name="directory"/>.</summary>
     IReadOnlyList<VirtualBoardState> Inspect(string directory);
+
+    /// <summary>
+    /// The simulated silicon vendor's diversified factory key database (DFK DB) for its device lot, wrapped
+    /// to one M-HSM: <c>{lot, ephemeral, wrapped}</c> JSON where wrapped = AES-KWP(HKDF-SHA-384(ECDH(ephemeral,
+    /// recipient), salt = empty, info = "SPPS DFK DB v1|lot|uuid"), lot key).
+    /// </summary>
+    string ExportFactoryKeyDatabase(string sppsHome, byte[] recipientPublicKey, string recipientUuid);
 }

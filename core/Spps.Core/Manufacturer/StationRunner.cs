@@ -1,0 +1,82 @@
+using Spps.Contracts.Programmers;
+using Spps.Core.Device;
+using Spps.Core.Protocol;
+using Spps.Device.Reference;
+
+namespace Spps.Core.Manufacturer;
+
+/// <summary>What happened on one board.</summary>
+public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, string? ErrorCode, Coc? Coc);
+
+/// <summary>
+/// Runs one programming action on every device the programmer finds, boards in parallel (gang
+/// programming). Per device: identify, get the authorization code from the M-HSM, load it, send the
+/// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
+/// </summary>
+public sealed class StationRunner(ManufacturerHsm mhsm, JobProject project, JobFile job)
+{
+    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
+    {
+        var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
+        var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
+            ?? throw new SppsException(ErrorCodes.ActionNotAuthorized,
+                $"Job {job.Job} has no ticket for {action} on {chainDevice.Name}: the OE authorized only {string.Join(", ", job.Tickets.Select(t => t.Spec.Action).Distinct())}.");
+        var bitstream = job.Bitstreams.First(b => b.Name == ticket.Bitstream);
+        var results = new BoardResult[ports.Count];
+        Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+        {
+            results[i] = RunOne(ports[i], action, ticket, bitstream);
+            report(results[i]);
+        });
+        return results;
+    }
+
+    private BoardResult RunOne(IJtagPort port, string action, JobTicket ticket, JobBitstream bitstream)
+    {
+        string? dsn = null;
+        try
+        {
+            var device = new ReferenceDevice(port);
+            var idcode = device.ReadIdCode();
+            if (idcode != JtagInstructions.ReferenceIdCode)
+                throw new SppsException(ErrorCodes.WrongDevice, $"IDCODE 0x{idcode:X8} is not a reference-family device (0x{JtagInstructions.ReferenceIdCode:X8}).");
+            dsn = device.ReadDsn();
+            var state = device.State();
+            var needsCert = ticket.KeyMode is "KFP" or "KFPE";
+            var evidence = new DeviceEvidence(ticket.Id, action, dsn,
+                needsCert ? device.Certificate() : null,
+                ticket.KeyMode == "KFPE" ? device.NewEphemeralKey() : null,
+                state.FactoryLot);
+            var code = mhsm.IssueAuthCode(evidence);
+            device.LoadAuthCode(code);
+            if (action == Actions.Erase)
+            {
+                device.Erase();
+            }
+            else
+            {
+                using var ciphertext = job.OpenBitstream(bitstream);
+                device.SendBitstream(bitstream.HeaderJson, ciphertext, bitstream.PlaintextLength, bitstream.SegmentSize);
+            }
+            Coc? coc = null;
+            if (ticket.GenerateCoc)
+            {
+                coc = device.Coc();
+                project.AppendCoc(coc);
+            }
+            return new BoardResult(port.Location, dsn, action, true, $"{action} succeeded on device {ticket.Spec.Device} (DSN {dsn})" + (coc is null ? "" : $", CoC {coc.Result}"), null, coc);
+        }
+        catch (SppsException e)
+        {
+            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
+        }
+        catch (ProgrammerException e)
+        {
+            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
+        }
+        finally
+        {
+            port.Dispose();
+        }
+    }
+}

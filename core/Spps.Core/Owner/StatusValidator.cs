@@ -1,0 +1,193 @@
+using Newtonsoft.Json.Linq;
+using Spps.Contracts.Hsm;
+using Spps.Core.Identifiers;
+using Spps.Core.Manufacturer;
+using Spps.Core.Protocol;
+using Spps.Core.Site;
+using Spps.Device.Reference;
+
+namespace Spps.Core.Owner;
+
+/// <summary>The outcome of checking one status file.</summary>
+public sealed class ValidationReport
+{
+    public List<string> Lines { get; } = new();
+    public List<string> Failures { get; } = new();
+    public List<string> Warnings { get; } = new();
+    public JObject Data { get; } = new();
+    public bool Valid => Failures.Count == 0;
+
+    public void Fail(string message) { Failures.Add(message); Lines.Add("  FAILED: " + message); }
+    public void Warn(string message) { Warnings.Add(message); Lines.Add("  warning: " + message); }
+}
+
+/// <summary>
+/// Post-production checks (seed §3.10) with the U-HSM: the M-HSM's signature (pinned key), each
+/// ticket's ledger chain, counts against max_device, unique DSNs, every CoC's MAC (key derived from KIP
+/// inside the U-HSM) and every end certifier's MAC (under K_end).
+/// </summary>
+public static class StatusValidator
+{
+    public static ValidationReport Validate(OwnerProject project, RoleKeys uhsm, string statusPath)
+    {
+        var peek = Formats.SppsFile.Read(statusPath, JobStatusFile.Kind, signed: true);
+        var jobName = (string?)peek.Header["job"];
+        var taskName = (string?)peek.Header["hsm_task"];
+        var job = project.Job(jobName ?? "");
+        var task = job.Task(taskName ?? "");
+        var reply = task.Reply ?? throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} has no reply: this status cannot belong to it.");
+        var status = JobStatusFile.Read(statusPath, Convert.FromBase64String(reply.IdentityKey));
+        var report = new ValidationReport();
+        var hsm = uhsm.Hsm;
+        var master = uhsm.RequireMaster();
+
+        report.Lines.Add($"Job status of job {status.Job}, HSM task {status.HsmTask}, from M-HSM {status.MHsmUuid} ({(status.Final ? "final: job ended" : "intermediate")})");
+        report.Lines.Add("M-HSM signature: valid (pinned key)");
+        if (!HsmUuid.Same(status.MHsmUuid, reply.MHsmUuid)) report.Fail($"status is from M-HSM {status.MHsmUuid}, the task is bound to {reply.MHsmUuid}");
+        if (task.Exports.All(e => e.Digest != status.JobDigest))
+            report.Fail("the status is for a job file this project never exported");
+
+        var ticketsData = new JArray();
+        var issuedByTicket = new Dictionary<string, HashSet<string>>();
+        foreach (var st in status.Tickets)
+        {
+            var entry = task.Tickets.FirstOrDefault(t => t.TicketId == st.Id);
+            report.Lines.Add("");
+            report.Lines.Add($"Ticket ID: {HsmUuid.Display(st.Id)}");
+            report.Lines.Add($"Ticket Name: {st.Spec.Name}");
+            report.Lines.Add($"Device Name: {st.Spec.Device}");
+            report.Lines.Add($"Action: {st.Spec.Action}");
+            if (entry is null || entry.Spec != st.Spec)
+            {
+                report.Fail($"ticket {st.Spec.Name} ({st.Id}) is not a ticket of this HSM task as requested");
+                continue;
+            }
+            var dsns = CheckChain(st, report);
+            issuedByTicket[st.Id] = dsns;
+            var left = st.Spec.MaxDevice < 0 ? "unlimited" : Math.Max(0, st.Spec.MaxDevice - dsns.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            report.Lines.Add($"Devices authorized: {dsns.Count} of {st.Spec.MaxText}; codes left: {(st.State == "active" ? left : "0")}; state: {st.State}");
+            if (st.Issued != dsns.Count) report.Fail($"ticket {st.Spec.Name} claims {st.Issued} devices but its ledger records {dsns.Count}");
+            if (st.Spec.MaxDevice >= 0 && dsns.Count > st.Spec.MaxDevice) report.Fail($"ticket {st.Spec.Name}: {dsns.Count} devices, more than max_device {st.Spec.MaxDevice} (overbuild)");
+            if (status.Final) CheckCertifier(st, entry, hsm, master, reply.MHsmUuid, report);
+            ticketsData.Add(new JObject { ["ticket_id"] = st.Id, ["name"] = st.Spec.Name, ["action"] = st.Spec.Action, ["max_device"] = st.Spec.MaxDevice, ["issued"] = dsns.Count, ["state"] = st.State });
+        }
+        foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id != t.TicketId)))
+            report.Fail($"ticket {missing.Name} is missing from the status");
+
+        var (valid, invalid) = CheckCocs(project, job, task, status, issuedByTicket, hsm, master, report);
+        report.Lines.Add("");
+        report.Lines.Add($"Certificates of Conformance: {valid} valid, {invalid} invalid, {status.Cocs.Count} in all");
+        report.Lines.Add(report.Valid ? "Job status is VALID." : $"Job status is INVALID: {report.Failures.Count} problem(s).");
+        report.Data["job"] = status.Job;
+        report.Data["hsm_task"] = status.HsmTask;
+        report.Data["final"] = status.Final;
+        report.Data["valid"] = report.Valid;
+        report.Data["tickets"] = ticketsData;
+        report.Data["cocs"] = new JObject { ["valid"] = valid, ["invalid"] = invalid, ["total"] = status.Cocs.Count };
+        report.Data["failures"] = new JArray(report.Failures);
+        report.Data["warnings"] = new JArray(report.Warnings);
+        return report;
+    }
+
+    private static HashSet<string> CheckChain(StatusTicket st, ValidationReport report)
+    {
+        var dsns = new HashSet<string>(StringComparer.Ordinal);
+        var head = LedgerRecord.Genesis;
+        var sawLoad = false;
+        var sawEnd = false;
+        foreach (var r in st.Records)
+        {
+            if (!r.HashIsValid || r.TicketPrev != head || r.Ticket != st.Id)
+            {
+                report.Fail($"ticket {st.Spec.Name}: ledger record {r.Seq} is altered or out of chain");
+                return dsns;
+            }
+            head = r.Hash;
+            switch (r.Type)
+            {
+                case LedgerRecord.Load: sawLoad = true; break;
+                case LedgerRecord.End: sawEnd = true; break;
+                case LedgerRecord.Issue when sawEnd:
+                    report.Fail($"ticket {st.Spec.Name}: a code was issued after the ticket ended");
+                    break;
+                case LedgerRecord.Issue:
+                    if (!dsns.Add((string)r.Data["dsn"]!)) report.Fail($"ticket {st.Spec.Name}: device {(string)r.Data["dsn"]!} was counted twice");
+                    break;
+            }
+        }
+        if (st.Records.Count == 0 || st.Records[0].Type != LedgerRecord.Reserve) report.Fail($"ticket {st.Spec.Name}: its ledger chain does not start with the reservation");
+        if (!sawLoad) report.Fail($"ticket {st.Spec.Name}: its ledger chain has no job load");
+        if (st.State != "active" && !sawEnd) report.Fail($"ticket {st.Spec.Name} is {st.State} but its chain has no end record");
+        return dsns;
+    }
+
+    private static void CheckCertifier(StatusTicket st, TicketEntry entry, IHsm hsm, IKeyHandle master, string mhsmUuid, ValidationReport report)
+    {
+        var end = st.Records.LastOrDefault(r => r.Type == LedgerRecord.End);
+        if (st.Certifier is not { } c || end is null)
+        {
+            report.Fail($"ticket {st.Spec.Name}: no end certifier");
+            return;
+        }
+        if (c.Count != (long)end.Data["count"]! || c.ChainHead != (string)end.Data["chain_head"]! || c.Mode != (string)end.Data["mode"]! || c.ChainHead != end.TicketPrev)
+        {
+            report.Fail($"ticket {st.Spec.Name}: the end certifier does not match the ledger");
+            return;
+        }
+        var endKey = hsm.Unwrap(master, Convert.FromBase64String(entry.WrappedEndKey!), new KeySpec("session/kend", KeyKind.Aes256, KeyUsage.Mac, Persistent: false));
+        try
+        {
+            var expected = Convert.ToHexStringLower(hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(st.Id, c.Count, c.ChainHead, c.Mode, mhsmUuid)));
+            if (expected != c.Mac) report.Fail($"ticket {st.Spec.Name}: the end certifier's MAC is invalid (forged or altered)");
+            else report.Lines.Add($"End certifier: valid ({c.Mode}, {c.Count} device(s); ticket keys destroyed in the M-HSM)");
+        }
+        finally
+        {
+            hsm.Destroy(endKey);
+        }
+    }
+
+    private static (int Valid, int Invalid) CheckCocs(OwnerProject project, ProgJob job, HsmTask task, JobStatusFile status, Dictionary<string, HashSet<string>> issued, IHsm hsm, IKeyHandle master, ValidationReport report)
+    {
+        var valid = 0;
+        var invalid = 0;
+        var cocKeys = new Dictionary<string, IKeyHandle>();
+        var covered = new HashSet<(string, string)>();
+        try
+        {
+            foreach (var coc in status.Cocs)
+            {
+                var ticket = task.Tickets.FirstOrDefault(t => t.TicketId == coc.TicketId);
+                if (ticket is null) { invalid++; report.Fail($"CoC of device {coc.Dsn} names ticket {coc.TicketId}, not one of this task"); continue; }
+                var device = job.Devices.First(d => d.Name == ticket.Device);
+                var bitstream = project.Bitstream(device.DataName, device.BitstreamName);
+                if (!cocKeys.TryGetValue(coc.TicketId, out var key))
+                {
+                    var kip = hsm.Unwrap(master, Convert.FromBase64String(bitstream.WrappedKip), new KeySpec("session/kip", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));
+                    key = hsm.Derive(new KeyHkdf(kip, [], ProtocolLabels.CocKey(coc.TicketId)), new KeySpec("session/coc", KeyKind.Aes256, KeyUsage.Mac, Persistent: false));
+                    hsm.Destroy(kip);
+                    cocKeys[coc.TicketId] = key;
+                }
+                var mac = Convert.ToHexStringLower(hsm.Mac(key, ProtocolLabels.CocMessage(coc.Dsn, coc.DesignDigest, coc.TicketId, coc.Action, coc.Nonce, coc.Result)));
+                if (mac != coc.Mac) { invalid++; report.Fail($"CoC of device {coc.Dsn} ({coc.Action}) has an invalid MAC: forged or altered"); continue; }
+                if (coc.DesignDigest != bitstream.DesignDigest) { invalid++; report.Fail($"CoC of device {coc.Dsn} reports design digest {coc.DesignDigest[..16]}…, not the job's"); continue; }
+                if (coc.Action != ticket.Action) { invalid++; report.Fail($"CoC of device {coc.Dsn} is for {coc.Action} under a {ticket.Action} ticket"); continue; }
+                if (!issued.TryGetValue(coc.TicketId, out var dsns) || !dsns.Contains(coc.Dsn)) { invalid++; report.Fail($"CoC of device {coc.Dsn} has no authorization code in the ledger"); continue; }
+                if (coc.Result is not ("PROGRAMMED" or "VERIFIED" or "ERASED")) report.Warn($"device {coc.Dsn}: {coc.Action} result {coc.Result}");
+                covered.Add((coc.TicketId, coc.Dsn));
+                valid++;
+            }
+        }
+        finally
+        {
+            foreach (var key in cocKeys.Values) hsm.Destroy(key);
+        }
+        foreach (var (ticketId, dsns) in issued)
+        {
+            var ticket = task.Tickets.First(t => t.TicketId == ticketId);
+            foreach (var dsn in dsns.Where(d => !covered.Contains((ticketId, d))))
+                report.Warn($"ticket {ticket.Name}: device {dsn} received a code but returned no CoC (interrupted, or not yet reported)");
+        }
+        return (valid, invalid);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text;
+
+namespace Spps.Device.Reference;
+
+/// <summary>
+/// HKDF info strings and MAC inputs shared by the HSMs and the devices. Changing one breaks every
+/// deployed device, so each carries a version.
+/// </summary>
+public static class ProtocolLabels
+{
+    public static byte[] TicketKek(string ticketId, string mhsmUuid) => Utf8($"SPPS ticket KEK v1|{ticketId}|{mhsmUuid}");
+
+    public static byte[] DeviceKey(string keyMode, string ticketId, string dsn) => Utf8($"SPPS K_dev v1|{keyMode}|{ticketId}|{dsn}");
+
+    public static byte[] FactoryKey(string dsn) => Utf8($"SPPS DFK v1|{dsn}");
+
+    public static byte[] CocKey(string ticketId) => Utf8($"SPPS CoC key v1|{ticketId}");
+
+    public static byte[] KipCheck => Utf8("SPPS KIP check v1");
+
+    /// <summary>The message a device MACs into its Certificate of Conformance.</summary>
+    public static byte[] CocMessage(string dsn, string designDigest, string ticketId, string action, string nonce, string result) =>
+        Utf8($"SPPS-COC-V1|{dsn}|{designDigest}|{ticketId}|{action}|{nonce}|{result}");
+
+    /// <summary>The message an M-HSM MACs under K_end when a ticket ends.</summary>
+    public static byte[] EndCertifierMessage(string ticketId, long finalCount, string chainHead, string mode, string mhsmUuid) =>
+        Utf8($"SPPS-END-V1|{ticketId}|{finalCount}|{chainHead}|{mode}|{mhsmUuid}");
+
+    private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+}
