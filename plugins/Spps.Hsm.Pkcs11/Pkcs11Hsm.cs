@@ -436,7 +436,9 @@ internal sealed class Pkcs11Hsm : IHsm
         {
             var values = session.GetAttributeValue(secrets[0],
                 [CKA.CKA_KEY_TYPE, CKA.CKA_VALUE_LEN, CKA.CKA_SIGN, CKA.CKA_DERIVE, CKA.CKA_WRAP, CKA.CKA_UNWRAP, CKA.CKA_EXTRACTABLE]);
-            if (values[0].GetValueAsUlong() != (ulong)CKK.CKK_AES || values[1].GetValueAsUlong() != KeyTemplates.AesKeyBytes)
+            // SoftHSM2 sets no CKA_VALUE_LEN on unwrapped keys (Unwrap checks their length instead), so 0 passes.
+            var length = values[1].CannotBeRead ? 0 : values[1].GetValueAsUlong();
+            if (values[0].GetValueAsUlong() != (ulong)CKK.CKK_AES || (length != 0 && length != KeyTemplates.AesKeyBytes))
                 throw new HsmException(Pkcs11ErrorCodes.KeyObjectInconsistent, $"Key '{label}' on token '{Info.Name}' is not an AES-256 key.");
             var usage = (values[2].GetValueAsBool() ? KeyUsage.Mac : KeyUsage.None)
                         | (values[3].GetValueAsBool() ? KeyUsage.Derive : KeyUsage.None)

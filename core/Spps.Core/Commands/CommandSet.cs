@@ -37,6 +37,10 @@ public abstract class CommandSet
         {
             throw new SppsException(e.Code, e.Message, location, e);
         }
+        catch (Spps.Contracts.Hsm.HsmException e)
+        {
+            throw new SppsException(e.Code, e.Message, location, e);
+        }
     }
 
     /// <summary>Turns a script command's words into options by its spec (flags take no value).</summary>

@@ -74,6 +74,10 @@ public sealed class StationRunner(ManufacturerHsm mhsm, JobProject project, JobF
         {
             return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
         }
+        catch (Spps.Contracts.Hsm.HsmException e)
+        {
+            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
+        }
         catch (IOException e)
         {
             return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
