@@ -50,7 +50,7 @@ public static class TclScript
             {
                 while (i < text.Length && text[i] != '\n')
                 {
-                    if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] == '\n') { i++; line++; }
+                    if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] is '\n' or '\r') { i = SkipContinuation(text, i, ref line); continue; }
                     i++;
                 }
                 continue;
@@ -62,7 +62,7 @@ public static class TclScript
             else if (c == '"') word = Quoted(text, ref i, ref line, file);
             else word = Bare(text, ref i, line, file);
             words.Add(new ScriptWord(word, wordLine));
-            if (i < text.Length && !(text[i] is ' ' or '\t' or '\r' or '\n' or ';' or '\\'))
+            if (i < text.Length && !(text[i] is ' ' or '\t' or '\r' or '\n' or ';' || text[i] == '\\' && i + 1 < text.Length && text[i + 1] is '\n' or '\r'))
                 throw new SppsException(ErrorCodes.ScriptSyntax, $"Extra characters after a close-brace or close-quote: '{text[i]}'.", new SourceLocation(file, line));
         }
         EndCommand();
@@ -89,7 +89,7 @@ public static class TclScript
             var c = text[i];
             if (c == '\\' && i + 1 < text.Length)
             {
-                if (text[i + 1] == '\n') { i = SkipContinuation(text, i, ref line); sb.Append(' '); continue; }
+                if (text[i + 1] is '\n' or '\r') { i = SkipContinuation(text, i, ref line); sb.Append(' '); continue; }
                 sb.Append(c).Append(text[i + 1]);
                 i += 2;
                 continue;
@@ -116,7 +116,7 @@ public static class TclScript
             if (c == '\\' && i + 1 < text.Length)
             {
                 var next = text[i + 1];
-                if (next == '\n') { i = SkipContinuation(text, i, ref line); sb.Append(' '); continue; }
+                if (next is '\n' or '\r') { i = SkipContinuation(text, i, ref line); sb.Append(' '); continue; }
                 sb.Append(next switch { 'n' => '\n', 't' => '\t', _ => next });
                 i += 2;
                 continue;

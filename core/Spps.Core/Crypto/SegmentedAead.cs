@@ -58,6 +58,8 @@ public static class SegmentedAead
             var length = (int)Math.Min(segmentSize, plaintextLength - done);
             if (ciphertext.ReadAtLeast(input.AsSpan(0, length + TagSize), length + TagSize, throwOnEndOfStream: false) != length + TagSize)
                 return false;
+            if (index == segments - 1 && ciphertext.ReadByte() >= 0)
+                return false; // more ciphertext than the declared length: the stream was extended
             SetNonce(nonce, index, index == segments - 1);
             try { gcm.Decrypt(nonce, input.AsSpan(0, length), input.AsSpan(length, TagSize), output.AsSpan(0, length), aad); }
             catch (AuthenticationTagMismatchException) { return false; }

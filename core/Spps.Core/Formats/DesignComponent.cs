@@ -41,6 +41,8 @@ public static class DesignDigest
     private static void AppendString(IncrementalHash hash, string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
+        if (bytes.Length > byte.MaxValue)
+            throw new SppsException(ErrorCodes.InvalidField, $"Component name '{text[..Math.Min(text.Length, 40)]}…' is longer than 255 bytes.");
         hash.AppendData([(byte)bytes.Length]);
         hash.AppendData(bytes);
     }

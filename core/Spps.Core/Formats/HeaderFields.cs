@@ -28,7 +28,7 @@ public static class HeaderFields
     public static long Long(SppsFile file, JObject obj, string name, long min = long.MinValue)
     {
         var token = Required(file, obj, name);
-        if (token.Type != JTokenType.Integer) throw Invalid(file, token, name, "an integer");
+        if (token.Type != JTokenType.Integer || token is JValue { Value: System.Numerics.BigInteger }) throw Invalid(file, token, name, "an integer");
         var value = (long)token;
         return value >= min ? value : throw Invalid(file, token, name, $"at least {min}");
     }

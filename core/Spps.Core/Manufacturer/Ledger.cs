@@ -37,11 +37,11 @@ public sealed class Ledger : IDisposable
     public T Locked<T>(Func<T> work)
     {
         using var gate = FileLock.Acquire(_lockPath);
-        CatchUp(repairTornTail: true);
+        CatchUp();
         return work();
     }
 
-    /// <summary>Reads new records without the lock (for status displays; never for decisions).</summary>
+    /// <summary>Catches up on records other processes appended (takes the lock briefly).</summary>
     public void Refresh() => Locked(() => 0);
 
     public LedgerRecord Append(string type, string ticket, JObject data)
@@ -57,7 +57,7 @@ public sealed class Ledger : IDisposable
         return record;
     }
 
-    private void CatchUp(bool repairTornTail)
+    private void CatchUp()
     {
         var length = _file.Length;
         if (length == _readOffset) return;
@@ -75,7 +75,6 @@ public sealed class Ledger : IDisposable
         {
             // A record without its newline was being written when its process died; it was never
             // acknowledged (the fsync had not returned), so no code left for it. Drop it.
-            if (!repairTornTail) return;
             _file.SetLength(_readOffset + start);
             _file.Flush(flushToDisk: true);
         }

@@ -1,0 +1,81 @@
+using Spps.Core.IO;
+
+namespace Spps.Core.Tests;
+
+public sealed class AtomicFileTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string[] Files() => Directory.GetFiles(_dir.Path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_dir.Path, f)).Order().ToArray();
+
+    public static TheoryData<string> Failures() => new() { "before writing", "after some bytes", "after flushing" };
+
+    private static void FailingWriter(Stream stream, string when)
+    {
+        if (when != "before writing") stream.Write(new byte[100_000]);
+        if (when == "after flushing") stream.Flush();
+        throw new InvalidOperationException("writer failed " + when);
+    }
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void A_failing_writer_leaves_no_target_and_no_temp_file(string when)
+    {
+        var target = _dir.File("out.job");
+
+        var e = Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(target, s => FailingWriter(s, when)));
+
+        Assert.Contains(when, e.Message);
+        Assert.Empty(Files());
+    }
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void A_failing_writer_leaves_an_existing_target_untouched(string when)
+    {
+        var target = _dir.File("out.job");
+        File.WriteAllText(target, "the old job");
+
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(target, s => FailingWriter(s, when)));
+
+        Assert.Equal("the old job", File.ReadAllText(target));
+        Assert.Equal(["out.job"], Files());
+    }
+
+    [Fact]
+    public void An_io_error_in_the_writer_is_reported_as_output_not_writable_and_cleaned_up()
+    {
+        var target = _dir.File("sub/out.rep");
+
+        var e = Assert.Throws<SppsException>(() => AtomicFile.Write(target, s => { s.WriteByte(1); throw new IOException("No space left on device"); }));
+
+        Assert.Equal(ErrorCodes.OutputNotWritable, e.Code);
+        Assert.Contains("No space left", e.Message);
+        Assert.Empty(Files());
+    }
+
+    [Fact]
+    public void Success_replaces_the_target_and_leaves_no_temp_file()
+    {
+        var target = _dir.File("deep/er/out.bin");
+        AtomicFile.WriteAllText(target, "first");
+        AtomicFile.WriteAllBytes(target, [1, 2, 3]);
+
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(target));
+        Assert.Equal([Path.Combine("deep", "er", "out.bin")], Files());
+    }
+
+    [Fact]
+    public void A_folder_that_cannot_be_created_is_output_not_writable()
+    {
+        var blocker = _dir.File("file");
+        File.WriteAllText(blocker, "x");
+
+        var e = Assert.Throws<SppsException>(() => AtomicFile.WriteAllText(Path.Combine(blocker, "out.txt"), "y"));
+
+        Assert.Equal(ErrorCodes.OutputNotWritable, e.Code);
+        Assert.Equal("x", File.ReadAllText(blocker));
+    }
+}
