@@ -9,9 +9,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d -t spps-demo-XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
-echo "== Building spps and spps-station (Release)"
-dotnet build "$repo/station/Spps.Station/Spps.Station.csproj" -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly
-dotnet build "$repo/cli/Spps.Cli/Spps.Cli.csproj" -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly
+echo "== Publishing spps and spps-station (Release)"
+dotnet publish "$repo/station/Spps.Station/Spps.Station.csproj" -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly
+dotnet publish "$repo/cli/Spps.Cli/Spps.Cli.csproj" -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly
 spps() { (cd "$work/oe" && SPPS_HOME="$work/oe-home" dotnet "$work/bin/spps.dll" "$@"); }
 station() { (cd "$work/cm" && SPPS_HOME="$work/cm-home" dotnet "$work/bin/spps-station.dll" "$@"); }
 step() { printf '\n== %s\n' "$*"; }
