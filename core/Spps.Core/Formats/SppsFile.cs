@@ -1,3 +1,4 @@
+using Spps.Core.IO;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -199,16 +200,14 @@ public sealed partial class SppsFile
         return cut > 0 ? message[..cut] : message;
     }
 
-    private sealed class VerifyingStream(Stream inner, long length, string expectedSha384, string path) : Stream
+    private sealed class VerifyingStream(Stream inner, long length, string expectedSha384, string path) : ReadOnlyStream
     {
         private readonly long _length = length;
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
         private long _remaining = length;
         private bool _checked;
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
+            public override int Read(Span<byte> buffer)
         {
             if (_remaining == 0) { Check(); return 0; }
             var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
@@ -226,16 +225,6 @@ public sealed partial class SppsFile
             if (Convert.ToHexStringLower(_hash.GetHashAndReset()) != expectedSha384)
                 throw new SppsException(ErrorCodes.PayloadTampered, "The payload does not match the SHA-384 in the signed header: it was modified.", new SourceLocation(path));
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => _length;
-        public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -7,14 +7,12 @@ namespace Spps.Core.IO;
 /// Reads design components one after the other as one stream, checking each one's length and SHA-256
 /// against what the bitstream header promised as it goes.
 /// </summary>
-public sealed class VerifiedConcatStream(IReadOnlyList<(DesignComponent Component, Func<Stream> Open)> parts) : Stream
+public sealed class VerifiedConcatStream(IReadOnlyList<(DesignComponent Component, Func<Stream> Open)> parts) : ReadOnlyStream
 {
     private int _index = -1;
     private Stream? _current;
     private IncrementalHash? _hash;
     private long _currentRead;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -64,16 +62,6 @@ public sealed class VerifiedConcatStream(IReadOnlyList<(DesignComponent Componen
         }
         if (_index + 1 < parts.Count) throw new SppsException(ErrorCodes.JdcInvalid, "Not every component was read.");
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
