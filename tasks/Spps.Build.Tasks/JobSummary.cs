@@ -46,7 +46,7 @@ public static class JobSummary
             {
                 ["prog_data"] = b.DataName, ["name"] = b.Name, ["design"] = b.Design, ["design_digest"] = b.DesignDigest,
                 ["features"] = new JArray(b.Features), ["key_mode"] = b.KeyMode, ["generate_coc"] = b.GenerateCoc,
-                ["plaintext_length"] = b.PlaintextLength, ["ciphertext_sha384"] = b.CiphertextSha384,
+                ["plaintext_length"] = b.PlaintextLength, ["ciphertext_sha256"] = b.CiphertextSha256,
             })),
             ["tickets"] = new JArray(hsmTask.Tickets.Select(t => new JObject
             {

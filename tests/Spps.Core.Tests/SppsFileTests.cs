@@ -28,7 +28,7 @@ public sealed class SppsFileTests : IDisposable
     private static JObject PayloadHeader(byte[] payload, JObject? extra = null)
     {
         var header = extra ?? new JObject { ["version"] = 1, ["job"] = "MyProgJob" };
-        header["payload"] = new JObject { ["length"] = payload.Length, ["sha384"] = Convert.ToHexStringLower(SHA384.HashData(payload)) };
+        header["payload"] = new JObject { ["length"] = payload.Length, ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(payload)) };
         return header;
     }
 
@@ -352,7 +352,7 @@ public sealed class SppsFileTests : IDisposable
     [Fact]
     public void Field_errors_point_at_the_field_s_line()
     {
-        var path = WriteRaw("fe.req", "{\n  \"version\": 1,\n  \"payload\": {\n    \"length\": \"ten\",\n    \"sha384\": \"00\"\n  }\n}\n");
+        var path = WriteRaw("fe.req", "{\n  \"version\": 1,\n  \"payload\": {\n    \"length\": \"ten\",\n    \"sha256\": \"00\"\n  }\n}\n");
 
         var e = Assert.Throws<SppsException>(() => SppsFile.Read(path, Kind, signed: false));
 
@@ -363,7 +363,7 @@ public sealed class SppsFileTests : IDisposable
     [Fact]
     public void A_huge_payload_length_is_an_invalid_field_not_a_crash()
     {
-        var path = WriteRaw("big.req", "{\n  \"payload\": {\n    \"length\": 123456789012345678901234567890,\n    \"sha384\": \"" + new string('0', 96) + "\"\n  }\n}\n");
+        var path = WriteRaw("big.req", "{\n  \"payload\": {\n    \"length\": 123456789012345678901234567890,\n    \"sha256\": \"" + new string('0', 64) + "\"\n  }\n}\n");
 
         var e = Assert.Throws<SppsException>(() => SppsFile.Read(path, Kind, signed: false));
 

@@ -134,4 +134,34 @@ public sealed class TamperAndReplayTests
         var run = t.Oe.Spps("hsmtask-m-reply", "--project", "MyProject/MyProject.jprj", "--job-name", "MyProgJob", "--hsmtask-name", "MyHSMTask", "--reply-file", "fake.rep");
         run.ShouldFail(4, "SPPS4015");
     }
+
+    [Fact]
+    public void A_CM_cannot_forge_proofs_the_M_HSM_signs()
+    {
+        using var t = new Tutorial();
+        t.RunUntilJobLoaded();
+        t.CmScript("FlashProExpress_Run_Program", t.NewBoards(1)).ShouldSucceed();
+
+        // The CM edits the CoC log its stations keep: the M-HSM signs the status, but the CoC MAC gives it away.
+        var cocs = t.Cm.PathOf("MyProgJob/cocs.jsonl");
+        var line = File.ReadAllText(cocs);
+        var mac = System.Text.RegularExpressions.Regex.Match(line, "\"mac\":\"([0-9a-f]{32})\"").Groups[1].Value;
+        File.WriteAllText(cocs, line.Replace(mac, new string('0', 32)));
+        t.CmScript("FlashProExpress_Export_Job_Status").ShouldSucceed();
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatus");
+        var report = t.OeScript("JobManager_Check_Job_Status");
+        report.ShouldFail(3, "SPPS4014");
+        Assert.Contains("invalid MAC", report.All);
+        Assert.Contains("Certificates of Conformance: 0 valid, 1 invalid", report.Stdout);
+        File.WriteAllText(cocs, line);
+
+        // The CM edits the M-HSM's ledger to win back a code: the M-HSM stops.
+        var ledger = Directory.GetFiles(Path.Combine(t.Cm.Home, "mhsm"), "ledger.jsonl", SearchOption.AllDirectories).Single();
+        var records = File.ReadAllLines(ledger);
+        var issue = Array.FindLastIndex(records, r => r.Contains("\"type\":\"issue\""));
+        records[issue] = records[issue].Replace("\"n\":1", "\"n\":0");
+        File.WriteAllLines(ledger, records);
+        t.CmScript("FlashProExpress_Run_Program", t.NewBoards(1)).ShouldFail(4, "SPPS4011");
+    }
 }
+

@@ -67,7 +67,7 @@ public sealed class JdcFile
         return jdc;
     }
 
-    /// <summary>Streams the payload once, checking every component's SHA-256 and the payload SHA-384.</summary>
+    /// <summary>Streams the payload once, checking every component's SHA-256 and the payload SHA-256.</summary>
     public void VerifyComponents()
     {
         using var payload = _file.OpenPayload();
@@ -128,7 +128,7 @@ public sealed class JdcFile
 
         // First pass hashes each component; the second writes them, so memory stays flat for any size.
         var components = new List<DesignComponent>();
-        using var payloadHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
+        using var payloadHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var s in sources)
         {
             using var stream = s.Open();
@@ -154,7 +154,7 @@ public sealed class JdcFile
             offset += c.Length;
         }
         header["components"] = list;
-        header["payload"] = new JObject { ["length"] = offset, ["sha384"] = Convert.ToHexStringLower(payloadHash.GetHashAndReset()) };
+        header["payload"] = new JObject { ["length"] = offset, ["sha256"] = Convert.ToHexStringLower(payloadHash.GetHashAndReset()) };
         SppsFile.Write(outputPath, Kind, header, sign: null, writePayload: output =>
         {
             foreach (var s in sources)

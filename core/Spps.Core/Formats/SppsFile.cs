@@ -13,7 +13,7 @@ namespace Spps.Core.Formats;
 /// SPPS/1 KIND HEADER_LENGTH\n              preamble: magic, container version, kind, header size in bytes
 /// { ...header JSON, UTF-8... }\n           header, HEADER_LENGTH bytes including this newline
 /// SIG ES384 FINGERPRINT BASE64\n           signature over preamble + header (signed kinds only)
-/// ...payload...                            optional binary payload; its length and SHA-384 are in the header
+/// ...payload...                            optional binary payload; its length and SHA-256 are in the header
 /// </code>
 /// Every byte is covered: the signature covers preamble and header, the header pins the payload, the
 /// signature line is parsed strictly, and nothing may follow the payload.
@@ -23,7 +23,7 @@ public sealed partial class SppsFile
     public const int ContainerVersion = 1;
     private const int MaxHeaderBytes = 64 << 20;
 
-    private SppsFile(string path, string kind, JObject header, byte[] signedBytes, string? signerFingerprint, byte[]? signature, long payloadOffset, long payloadLength, string? payloadSha384)
+    private SppsFile(string path, string kind, JObject header, byte[] signedBytes, string? signerFingerprint, byte[]? signature, long payloadOffset, long payloadLength, string? payloadSha256)
     {
         Path = path;
         Kind = kind;
@@ -33,7 +33,7 @@ public sealed partial class SppsFile
         Signature = signature;
         PayloadOffset = payloadOffset;
         PayloadLength = payloadLength;
-        PayloadSha384 = payloadSha384;
+        PayloadSha256 = payloadSha256;
     }
 
     public string Path { get; }
@@ -44,9 +44,9 @@ public sealed partial class SppsFile
     public byte[]? Signature { get; }
     public long PayloadOffset { get; }
     public long PayloadLength { get; }
-    public string? PayloadSha384 { get; }
+    public string? PayloadSha256 { get; }
 
-    /// <summary>SHA-384 of the whole file as written (what replies and statuses refer to).</summary>
+    /// <summary>SHA-384 of preamble and header, which pin the payload: what replies, jobs and statuses refer to.</summary>
     public string Digest => Convert.ToHexStringLower(SHA384.HashData(SignedBytes));
 
     [GeneratedRegex(@"^SPPS/(\d+) ([a-z][a-z0-9-]*) (\d{1,9})$")]
@@ -135,7 +135,7 @@ public sealed partial class SppsFile
             if (payload is not null)
             {
                 payloadLength = HeaderFields.Long(file, payload, "length", min: 0);
-                payloadHash = HeaderFields.Hex(file, payload, "sha384", 48);
+                payloadHash = HeaderFields.Hex(file, payload, "sha256", 32);
             }
             if (stream.Length - stream.Position != payloadLength)
                 throw new SppsException(payloadLength > stream.Length - stream.Position ? ErrorCodes.TruncatedFile : ErrorCodes.PayloadTampered,
@@ -144,18 +144,18 @@ public sealed partial class SppsFile
         }
     }
 
-    /// <summary>Opens the payload as a stream that fails at its end if the bytes do not match the header's SHA-384.</summary>
+    /// <summary>Opens the payload as a stream that fails at its end if the bytes do not match the header's SHA-256.</summary>
     public Stream OpenPayload()
     {
         var stream = File.OpenRead(Path);
         stream.Position = PayloadOffset;
-        return new VerifyingStream(stream, PayloadLength, PayloadSha384 ?? throw new SppsException(ErrorCodes.MissingField, "The file has no payload.", new SourceLocation(Path)), Path);
+        return new VerifyingStream(stream, PayloadLength, PayloadSha256 ?? throw new SppsException(ErrorCodes.MissingField, "The file has no payload.", new SourceLocation(Path)), Path);
     }
 
-    /// <summary>Reads the whole payload to check its SHA-384 (streaming; memory does not grow).</summary>
+    /// <summary>Reads the whole payload to check its SHA-256 (streaming; memory does not grow).</summary>
     public void VerifyPayload()
     {
-        if (PayloadSha384 is null) return;
+        if (PayloadSha256 is null) return;
         using var payload = OpenPayload();
         payload.CopyTo(Stream.Null, 1 << 20);
     }
@@ -200,10 +200,10 @@ public sealed partial class SppsFile
         return cut > 0 ? message[..cut] : message;
     }
 
-    private sealed class VerifyingStream(Stream inner, long length, string expectedSha384, string path) : ReadOnlyStream
+    private sealed class VerifyingStream(Stream inner, long length, string expectedSha256, string path) : ReadOnlyStream
     {
         private readonly long _length = length;
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private long _remaining = length;
         private bool _checked;
 
@@ -222,8 +222,8 @@ public sealed partial class SppsFile
         {
             if (_checked) return;
             _checked = true;
-            if (Convert.ToHexStringLower(_hash.GetHashAndReset()) != expectedSha384)
-                throw new SppsException(ErrorCodes.PayloadTampered, "The payload does not match the SHA-384 in the signed header: it was modified.", new SourceLocation(path));
+            if (Convert.ToHexStringLower(_hash.GetHashAndReset()) != expectedSha256)
+                throw new SppsException(ErrorCodes.PayloadTampered, "The payload does not match the SHA-256 in the signed header: it was modified.", new SourceLocation(path));
         }
 
         protected override void Dispose(bool disposing)

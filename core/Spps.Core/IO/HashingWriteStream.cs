@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 
 namespace Spps.Core.IO;
 
-/// <summary>Passes writes through to another stream and hashes them (SHA-384).</summary>
+/// <summary>Passes writes through to another stream and hashes them (SHA-256).</summary>
 public sealed class HashingWriteStream(Stream inner) : Stream
 {
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public string Finish() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 

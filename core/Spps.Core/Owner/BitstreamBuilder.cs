@@ -86,21 +86,23 @@ public static class BitstreamBuilder
         var headerJson = header.ToString(Formatting.None);
         var aad = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(headerJson));
         var relative = Path.Combine("bitstreams", $"{request.DataName}.{request.Name}.ct");
-        string sha384 = "";
+        string sha256 = "";
         var step = Math.Max(plaintextLength / 4, 1);
         var nextReport = step;
         AtomicFile.Write(project.Absolute(relative), output =>
         {
             using var hashing = new HashingWriteStream(output);
-            using var plaintext = new VerifiedConcatStream(parts.Select(p => (p.Component, p.Open)).ToList());
+            var verified = new VerifiedConcatStream(parts.Select(p => (p.Component, p.Open)).ToList());
+            using var plaintext = new ReadAheadStream(verified);
             SegmentedAead.Encrypt(plaintext, plaintextLength, hashing, kip.Plaintext, noncePrefix, aad, segmentSize, done =>
             {
                 if (plaintextLength < 16 << 20 || done < nextReport) return;
                 progress($"init_bitstream {request.Name}: encrypted {done >> 20} of {plaintextLength >> 20} MiB ({100 * done / plaintextLength}%)");
                 nextReport += step;
             });
-            plaintext.VerifyEnd();
-            sha384 = hashing.Finish();
+            if (plaintext.Read(new byte[1]) != 0) throw new SppsException(ErrorCodes.JdcInvalid, "The components are longer than imported.");
+            verified.VerifyEnd();
+            sha256 = hashing.Finish();
         });
         return new BitstreamEntry
         {
@@ -117,7 +119,7 @@ public static class BitstreamBuilder
             CiphertextFile = relative,
             PlaintextLength = plaintextLength,
             CiphertextLength = SegmentedAead.CiphertextLength(plaintextLength, segmentSize),
-            CiphertextSha384 = sha384,
+            CiphertextSha256 = sha256,
             SegmentSize = segmentSize,
             WrappedKip = Convert.ToBase64String(kip.Wrapped),
         };

@@ -101,7 +101,7 @@ public static class JobExporter
             ["bitstreams"] = bitstreams,
             ["tickets"] = tickets,
             ["created"] = DateTimeOffset.UtcNow.ToString("O"),
-            ["payload"] = new JObject { ["length"] = offset, ["sha384"] = PayloadHash(project, used) },
+            ["payload"] = new JObject { ["length"] = offset, ["sha256"] = PayloadHash(project, used) },
         };
         SppsFile.Write(path, JobFile.Kind, header, uhsm.Sign, output =>
         {
@@ -124,8 +124,8 @@ public static class JobExporter
 
     private static string PayloadHash(OwnerProject project, IReadOnlyList<BitstreamEntry> used)
     {
-        if (used.Count == 1) return used[0].CiphertextSha384;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA384);
+        if (used.Count == 1) return used[0].CiphertextSha256;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
         foreach (var b in used)
         {

@@ -112,7 +112,7 @@ public sealed class BitstreamEntry
     public string CiphertextFile { get; set; } = "";
     public long PlaintextLength { get; set; }
     public long CiphertextLength { get; set; }
-    public string CiphertextSha384 { get; set; } = "";
+    public string CiphertextSha256 { get; set; } = "";
     public int SegmentSize { get; set; }
     public string WrappedKip { get; set; } = "";
 }
