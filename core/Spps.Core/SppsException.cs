@@ -23,8 +23,6 @@ public sealed class SppsException : Exception
     public string Code { get; }
     public SourceLocation? Location { get; }
 
-    public SppsException At(SourceLocation location) => Location is null ? new SppsException(Code, Message, location, this) : this;
-
     public override string ToString() =>
         (Location is { } l ? l + ": " : "") + $"error {Code}: {Message}";
 }

@@ -147,13 +147,8 @@ internal sealed class VirtualDevice : IDisposable
         var last = frame[4] == 1;
         if (index != session.NextIndex || session.Finished) return Fail(MailboxStatus.AuthenticationFailed, "bitstream frame out of order");
         var segment = frame[5..];
-        var plaintext = new byte[Math.Max(0, segment.Length - 16)];
-        Span<byte> nonce = stackalloc byte[12];
-        session.NoncePrefix.CopyTo(nonce);
-        BinaryPrimitives.WriteUInt32BigEndian(nonce.Slice(7, 4), index);
-        nonce[11] = last ? (byte)1 : (byte)0;
-        try { session.Gcm.Decrypt(nonce, segment[..^16], segment[^16..], plaintext, session.Aad); }
-        catch (AuthenticationTagMismatchException)
+        var plaintext = new byte[Math.Max(0, segment.Length - BitstreamSegments.TagSize)];
+        if (!BitstreamSegments.TryDecrypt(session.Gcm, session.NoncePrefix, index, last, segment, plaintext, session.Aad))
         {
             _bitstream = null;
             return Fail(MailboxStatus.AuthenticationFailed, $"bitstream segment {index} does not authenticate");

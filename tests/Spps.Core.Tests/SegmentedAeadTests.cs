@@ -207,12 +207,12 @@ public sealed class SegmentedAeadTests
         using var gcm = new AesGcm(Key, SegmentedAead.TagSize);
         var output = new byte[Segment];
 
-        Assert.True(SegmentedAead.TryDecryptSegment(gcm, Prefix, 1, false, c.AsSpan(Sealed, Sealed), output, Aad));
+        Assert.True(Spps.Device.Reference.BitstreamSegments.TryDecrypt(gcm, Prefix, 1, false, c.AsSpan(Sealed, Sealed), output, Aad));
         Assert.Equal(plaintext[Segment..(2 * Segment)], output);
-        Assert.False(SegmentedAead.TryDecryptSegment(gcm, Prefix, 0, false, c.AsSpan(Sealed, Sealed), output, Aad));
-        Assert.False(SegmentedAead.TryDecryptSegment(gcm, Prefix, 1, true, c.AsSpan(Sealed, Sealed), output, Aad));
-        Assert.True(SegmentedAead.TryDecryptSegment(gcm, Prefix, 2, true, c.AsSpan(2 * Sealed), output, Aad));
-        Assert.False(SegmentedAead.TryDecryptSegment(gcm, Prefix, 2, false, c.AsSpan(2 * Sealed), output, Aad));
-        Assert.False(SegmentedAead.TryDecryptSegment(gcm, Prefix, 0, false, c.AsSpan(0, 10), output, Aad));
+        Assert.False(Spps.Device.Reference.BitstreamSegments.TryDecrypt(gcm, Prefix, 0, false, c.AsSpan(Sealed, Sealed), output, Aad));
+        Assert.False(Spps.Device.Reference.BitstreamSegments.TryDecrypt(gcm, Prefix, 1, true, c.AsSpan(Sealed, Sealed), output, Aad));
+        Assert.True(Spps.Device.Reference.BitstreamSegments.TryDecrypt(gcm, Prefix, 2, true, c.AsSpan(2 * Sealed), output, Aad));
+        Assert.False(Spps.Device.Reference.BitstreamSegments.TryDecrypt(gcm, Prefix, 2, false, c.AsSpan(2 * Sealed), output, Aad));
+        Assert.False(Spps.Device.Reference.BitstreamSegments.TryDecrypt(gcm, Prefix, 0, false, c.AsSpan(0, 10), output, Aad));
     }
 }

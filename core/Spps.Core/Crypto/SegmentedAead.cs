@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Spps.Device.Reference;
 
 namespace Spps.Core.Crypto;
 
@@ -10,8 +10,8 @@ namespace Spps.Core.Crypto;
 /// </summary>
 public static class SegmentedAead
 {
-    public const int TagSize = 16;
-    public const int NoncePrefixSize = 7;
+    public const int TagSize = BitstreamSegments.TagSize;
+    public const int NoncePrefixSize = BitstreamSegments.NoncePrefixSize;
     public const int DefaultSegmentSize = 64 * 1024;
 
     /// <summary>Length of the ciphertext for a plaintext of <paramref name="plaintextLength"/> bytes.</summary>
@@ -25,15 +25,14 @@ public static class SegmentedAead
         var input = new byte[segmentSize];
         var output = new byte[segmentSize + TagSize];
         Span<byte> nonce = stackalloc byte[12];
-        noncePrefix.CopyTo(nonce);
-        var segments = SegmentCount(plaintextLength, segmentSize);
+        var segments = CheckedSegmentCount(plaintextLength, segmentSize);
         long done = 0;
         for (long index = 0; index < segments; index++)
         {
             var length = (int)Math.Min(segmentSize, plaintextLength - done);
             if (plaintext.ReadAtLeast(input.AsSpan(0, length), length, throwOnEndOfStream: false) != length)
                 throw new SppsException(ErrorCodes.TruncatedFile, "The bitstream input ended before its declared length.");
-            SetNonce(nonce, index, index == segments - 1);
+            BitstreamSegments.Nonce(nonce, noncePrefix, index, index == segments - 1);
             gcm.Encrypt(nonce, input.AsSpan(0, length), output.AsSpan(0, length), output.AsSpan(length, TagSize), aad);
             ciphertext.Write(output, 0, length + TagSize);
             done += length;
@@ -50,8 +49,7 @@ public static class SegmentedAead
         var input = new byte[segmentSize + TagSize];
         var output = new byte[segmentSize];
         Span<byte> nonce = stackalloc byte[12];
-        noncePrefix.CopyTo(nonce);
-        var segments = SegmentCount(plaintextLength, segmentSize);
+        var segments = CheckedSegmentCount(plaintextLength, segmentSize);
         long done = 0;
         for (long index = 0; index < segments; index++)
         {
@@ -60,7 +58,7 @@ public static class SegmentedAead
                 return false;
             if (index == segments - 1 && ciphertext.ReadByte() >= 0)
                 return false; // more ciphertext than the declared length: the stream was extended
-            SetNonce(nonce, index, index == segments - 1);
+            BitstreamSegments.Nonce(nonce, noncePrefix, index, index == segments - 1);
             try { gcm.Decrypt(nonce, input.AsSpan(0, length), input.AsSpan(length, TagSize), output.AsSpan(0, length), aad); }
             catch (AuthenticationTagMismatchException) { return false; }
             sink(output.AsMemory(0, length));
@@ -70,25 +68,9 @@ public static class SegmentedAead
         return true;
     }
 
-    /// <summary>Decrypts one segment (the device side receives segments one JTAG frame at a time).</summary>
-    public static bool TryDecryptSegment(AesGcm gcm, ReadOnlySpan<byte> noncePrefix, long index, bool last, ReadOnlySpan<byte> segment, Span<byte> plaintext, ReadOnlySpan<byte> aad)
+    private static long CheckedSegmentCount(long plaintextLength, int segmentSize)
     {
-        if (segment.Length < TagSize) return false;
-        Span<byte> nonce = stackalloc byte[12];
-        noncePrefix.CopyTo(nonce);
-        SetNonce(nonce, index, last);
-        try
-        {
-            gcm.Decrypt(nonce, segment[..^TagSize], segment[^TagSize..], plaintext[..(segment.Length - TagSize)], aad);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException) { return false; }
-    }
-
-    private static void SetNonce(Span<byte> nonce, long index, bool last)
-    {
-        if (index > uint.MaxValue) throw new SppsException(ErrorCodes.InvalidField, "Too many segments for one bitstream.");
-        BinaryPrimitives.WriteUInt32BigEndian(nonce.Slice(NoncePrefixSize, 4), (uint)index);
-        nonce[11] = last ? (byte)1 : (byte)0;
+        var segments = SegmentCount(plaintextLength, segmentSize);
+        return segments <= uint.MaxValue ? segments : throw new SppsException(ErrorCodes.InvalidField, "Too many segments for one bitstream.");
     }
 }
