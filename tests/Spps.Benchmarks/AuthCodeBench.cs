@@ -23,6 +23,9 @@ internal static class AuthCodeBench
 {
     private const string Action = "PROGRAM";
 
+    /// <summary>Station processes that had to retry opening the M-HSM (SoftHSM2 under concurrent opens).</summary>
+    public static int OpenRetries;
+
     /// <summary>
     /// Child: spps-bench child-authcodes --root DIR --hsm NAME|URI --label L --vendor-home V --boards DIR
     ///        --trials 3 --dfk1 N --dfk16 N --kfpe1 N --kfpe16 N --clients 16 --over-max N --over-attempts N [--coc-boards DIR --station-boards DIR]
@@ -89,6 +92,8 @@ internal static class AuthCodeBench
 
         foreach (var s in scenarios.OrderBy(s => s.Trial))
         {
+            try
+            {
             var inputs = (s.Mode == "DFK" ? dfkDevices : kfpeDevices).Take(s.Count).ToList();
             var ticket = tickets[s.Device];
             var (seconds, totals) = s.Kind == "threads"
@@ -104,6 +109,12 @@ internal static class AuthCodeBench
                 ["kind"] = "authcodes", ["label"] = label, ["mode"] = s.Mode, ["clients"] = s.Clients, ["how"] = s.Kind, ["trial"] = s.Trial,
                 ["codes"] = totals.Issued, ["seconds"] = seconds, ["per_s"] = totals.Issued / seconds,
             });
+            }
+            catch (Exception e) when (e is InvalidOperationException or SppsException or IOException)
+            {
+                Log($"[{label}] {s.Device} FAILED: {e.Message}");
+                Result(new JObject { ["kind"] = "failure", ["label"] = label, ["message"] = $"{s.Mode} {s.Clients} {s.Kind} trial {s.Trial + 1}: {e.Message}" });
+            }
         }
 
         // Zero overbuild: more distinct devices than max_device, from every client at once.
@@ -111,7 +122,19 @@ internal static class AuthCodeBench
         {
             var ticket = tickets["over_" + how];
             var inputs = dfkDevices.Skip(1).Take(clients * overAttempts).ToList();
-            var (seconds, totals) = how == "threads" ? RunThreads(mhsm, ticket, inputs, clients) : RunProcesses(cm, ticket, inputs, clients, warmFile);
+            double seconds;
+            ClientTotals totals;
+            try
+            {
+                (seconds, totals) = how == "threads" ? RunThreads(mhsm, ticket, inputs, clients) : RunProcesses(cm, ticket, inputs, clients, warmFile);
+            }
+            catch (InvalidOperationException e)
+            {
+                // A client that could not start issued nothing; the count check below still applies to the others.
+                Log($"[{label}] overbuild run ({how}) incomplete: {e.Message}");
+                Result(new JObject { ["kind"] = "failure", ["label"] = label, ["message"] = $"overbuild check ({how}): {e.Message}" });
+                continue;
+            }
             mhsm.Refresh();
             var ledgerIssued = mhsm.Ticket(ticket)!.Issued;
             var ok = totals.Issued == overMax && ledgerIssued == overMax && totals.Refused == inputs.Count - overMax && totals.Failed == 0;
@@ -124,6 +147,7 @@ internal static class AuthCodeBench
             if (!ok) throw new InvalidOperationException($"OVERBUILD CHECK FAILED ({how}): {totals.Issued} issued, ledger {ledgerIssued}, max {overMax}; {totals.FirstError}");
         }
 
+        Result(new JObject { ["kind"] = "open_retries", ["label"] = label, ["count"] = OpenRetries });
         if (args.Contains("--coc-boards"))
             PostProductionBench.Run(oe, cm, label, Arg(args, "coc-boards"), Arg(args, "station-boards"), IntArg(args, "coc-trials", 5));
         return 0;
@@ -202,11 +226,24 @@ internal static class AuthCodeBench
             WriteEvidence(file, slices[i].Select(d => (ticket, d)));
             procs.Add(StartSelf(["child-client", "--home", cm.Home, "--work", cm.Work, "--evidence", file, "--warm", warmFile], redirectInput: true));
         }
-        foreach (var p in procs)
+        try
         {
-            string? line;
-            while ((line = p.StandardOutput.ReadLine()) != "READY")
-                if (line is null) throw new InvalidOperationException($"client {p.Id} exited before READY (exit {(p.WaitForExit(5000) ? p.ExitCode : -1)})");
+            foreach (var p in procs)
+            {
+                string? line;
+                while ((line = p.StandardOutput.ReadLine()) != "READY")
+                    if (line is null) throw new InvalidOperationException($"client {p.Id} exited before READY (exit {(p.WaitForExit(5000) ? p.ExitCode : -1)})");
+            }
+        }
+        catch
+        {
+            // Stop the clients this run started, so none outlives its scenario.
+            foreach (var p in procs)
+            {
+                try { if (!p.HasExited) p.Kill(); p.WaitForExit(5000); } catch (InvalidOperationException) { }
+                p.Dispose();
+            }
+            throw;
         }
         var sw = Stopwatch.StartNew();
         foreach (var p in procs) { p.StandardInput.WriteLine("GO"); p.StandardInput.Flush(); }
@@ -220,6 +257,7 @@ internal static class AuthCodeBench
             p.WaitForExit();
             if (done is null) throw new InvalidOperationException($"client {p.Id} ended without a result (exit {p.ExitCode})");
             totals.Add(new ClientTotals((long)done["issued"]!, (long)done["refused"]!, (long)done["failed"]!, (string?)done["error"]));
+            OpenRetries += (int)done["open_retries"]!;
         }
         var seconds = sw.Elapsed.TotalSeconds;
         foreach (var p in procs) p.Dispose();
@@ -230,17 +268,40 @@ internal static class AuthCodeBench
     public static int Client(string[] args)
     {
         var evidence = ReadEvidence(Arg(args, "evidence"));
-        using var env = Util.Env(Arg(args, "home"), Arg(args, "work"));
-        using var fp = new FlashProCommands(env);
-        var mhsm = fp.Mhsm;
-        mhsm.Refresh();
-        foreach (var (t, d) in ReadEvidence(Arg(args, "warm"))) Warm(mhsm, t, d);
+        // SoftHSM2 sometimes fails C_GetSlotList/C_Login when many processes open one token at once
+        // (SPPS3104/SPPS3190): retry the open a few times and count it.
+        var retries = 0;
+        Spps.Core.Site.SppsEnvironment env;
+        FlashProCommands fp;
+        ManufacturerHsm mhsm;
+        while (true)
+        {
+            env = Util.Env(Arg(args, "home"), Arg(args, "work"));
+            fp = new FlashProCommands(env);
+            try
+            {
+                mhsm = fp.Mhsm;
+                mhsm.Refresh();
+                foreach (var (t, d) in ReadEvidence(Arg(args, "warm"))) Warm(mhsm, t, d);
+                break;
+            }
+            catch (SppsException e) when (retries < 20)
+            {
+                retries++;
+                Console.Error.WriteLine($"child-client {Environment.ProcessId}: opening the M-HSM failed ({e.Code}), retry {retries}");
+                fp.Dispose();
+                env.Dispose();
+                Thread.Sleep(Math.Min(100 * retries, 1000) + Random.Shared.Next(100));
+            }
+        }
         Console.WriteLine("READY");
         Console.Out.Flush();
         if (Console.ReadLine() != "GO") return 2;
         var ticket = evidence.Count > 0 ? evidence[0].Ticket : "";
         var totals = Issue(mhsm, ticket, evidence.Select(e => e.Device));
-        Console.WriteLine("DONE " + JsonConvert.SerializeObject(new { issued = totals.Issued, refused = totals.Refused, failed = totals.Failed, error = totals.FirstError }));
+        Console.WriteLine("DONE " + JsonConvert.SerializeObject(new { issued = totals.Issued, refused = totals.Refused, failed = totals.Failed, error = totals.FirstError, open_retries = retries }));
+        fp.Dispose();
+        env.Dispose();
         return 0;
     }
 }

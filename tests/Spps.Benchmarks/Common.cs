@@ -92,7 +92,11 @@ internal static class Util
             else Console.Error.WriteLine("  | " + line);
         }
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"child {string.Join(' ', args)} failed with exit code {p.ExitCode}");
+        if (p.ExitCode != 0)
+        {
+            Log($"child {string.Join(' ', args.Take(1))} failed with exit code {p.ExitCode}; keeping its results so far");
+            results.Add(new JObject { ["kind"] = "failure", ["label"] = string.Join(' ', args.Take(1)), ["message"] = $"exit code {p.ExitCode} (see the log)" });
+        }
         return results;
     }
 

@@ -128,6 +128,16 @@ internal static class Report
             }
         }
 
+        foreach (var r in results.Where(r => (string?)r["kind"] == "open_retries" && (int)r["count"]! > 0))
+            s.AppendLine($"Note: with {r["label"]}, station processes retried opening the M-HSM {r["count"]} time(s) in all (the token refused C_GetSlotList/C_Login while many processes opened it at once); retries happen before the timed window.\n");
+        var failures = results.Where(r => (string?)r["kind"] == "failure").ToList();
+        if (failures.Count > 0)
+        {
+            s.AppendLine("**Failures in this run** (the run went on without them):");
+            s.AppendLine();
+            foreach (var f in failures) s.AppendLine($"- {f["label"]}: {f["message"]}");
+            s.AppendLine();
+        }
         var cocs = results.Where(r => (string?)r["kind"] == "cocs").ToList();
         if (cocs.Count > 0)
         {
