@@ -35,20 +35,19 @@ internal sealed class SoftwareHsm : IHsm
     public IKeyHandle Generate(KeySpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        byte[] material = spec.Kind switch
+        switch (spec.Kind)
         {
-            KeyKind.Aes256 => RandomNumberGenerator.GetBytes(AesKeyBytes),
-            KeyKind.EcP384 => NewEcPrivateKey(),
-            _ => throw new HsmException("SPPS3030", $"Key kind {spec.Kind} is not supported."),
-        };
-        return Admit(spec, material);
+            case KeyKind.Aes256:
+                return Admit(spec, RandomNumberGenerator.GetBytes(AesKeyBytes));
+            case KeyKind.EcP384:
+                var pair = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP384);
+                return Admit(spec, pair.ExportPkcs8PrivateKey(), pair);
+            default:
+                throw new HsmException("SPPS3030", $"Key kind {spec.Kind} is not supported.");
+        }
     }
 
-    public byte[] GetPublicKey(IKeyHandle keyPair)
-    {
-        var key = Own(keyPair, KeyKind.EcP384);
-        return key.Ecdsa.ExportSubjectPublicKeyInfo();
-    }
+    public byte[] GetPublicKey(IKeyHandle keyPair) => Own(keyPair, KeyKind.EcP384).PublicKeyInfo();
 
     public DataKey GenerateDataKey(IKeyHandle wrappingKey)
     {
@@ -142,16 +141,12 @@ internal sealed class SoftwareHsm : IHsm
         _persistent.Clear();
     }
 
-    private SoftwareKey Admit(KeySpec spec, byte[] material)
+    private SoftwareKey Admit(KeySpec spec, byte[] material, ECDiffieHellman? generated = null)
     {
-        if (spec.Persistent)
-        {
-            _store.Save(spec, material);
-            var key = new SoftwareKey(spec, material, _instance);
-            _persistent[spec.Label] = key;
-            return key;
-        }
-        return new SoftwareKey(spec, material, _instance);
+        if (spec.Persistent) _store.Save(spec, material);
+        var key = new SoftwareKey(spec, material, _instance, generated);
+        if (spec.Persistent) _persistent[spec.Label] = key;
+        return key;
     }
 
     private byte[] SharedSecrets(IReadOnlyList<EcdhAgreement> agreements)
@@ -183,12 +178,6 @@ internal sealed class SoftwareHsm : IHsm
         if ((key.Spec.Usage & usage) != usage)
             throw new HsmException("SPPS3037", $"{key} does not allow {usage}.");
         return key;
-    }
-
-    private static byte[] NewEcPrivateKey()
-    {
-        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP384);
-        return ec.ExportPkcs8PrivateKey();
     }
 
     private static byte[] WrapBytes(SoftwareKey kek, ReadOnlySpan<byte> material)

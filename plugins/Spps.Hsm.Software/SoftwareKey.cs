@@ -10,11 +10,12 @@ internal sealed class SoftwareKey : IKeyHandle, IDisposable
     private ECDsa? _ecdsa;
     private ECDiffieHellman? _ecdh;
 
-    public SoftwareKey(KeySpec spec, byte[] material, Guid owner)
+    public SoftwareKey(KeySpec spec, byte[] material, Guid owner, ECDiffieHellman? generated = null)
     {
         Spec = spec;
         _material = material;
         Owner = owner;
+        _ecdh = generated; // a freshly generated pair is used as it is: no PKCS#8 round trip on the hot path
     }
 
     public KeySpec Spec { get; }
@@ -25,6 +26,9 @@ internal sealed class SoftwareKey : IKeyHandle, IDisposable
     public bool Destroyed { get; private set; }
 
     internal ReadOnlySpan<byte> Material => _material;
+
+    /// <summary>SubjectPublicKeyInfo of a key pair, from whichever key object is already loaded.</summary>
+    internal byte[] PublicKeyInfo() => _ecdh is { } ecdh ? ecdh.ExportSubjectPublicKeyInfo() : Ecdsa.ExportSubjectPublicKeyInfo();
 
     internal ECDsa Ecdsa
     {

@@ -44,17 +44,30 @@ public sealed class Ledger : IDisposable
     /// <summary>Catches up on records other processes appended (takes the lock briefly).</summary>
     public void Refresh() => Locked(() => 0);
 
-    public LedgerRecord Append(string type, string ticket, JObject data)
+    /// <summary>
+    /// Appends a record (under <see cref="Locked{T}"/>). With <paramref name="durable"/> false the caller
+    /// must call <see cref="MakeDurable"/> after releasing the lock and before acting on the record: other
+    /// processes may already count it, which is safe, and concurrent fsyncs share one journal commit.
+    /// </summary>
+    public LedgerRecord Append(string type, string ticket, JObject data, bool durable = true)
     {
         var state = _tickets.GetValueOrDefault(ticket);
         var record = LedgerRecord.Create(Count + 1, type, ticket, Head, state?.ChainHead ?? LedgerRecord.Genesis, data);
         var line = Encoding.UTF8.GetBytes(record.ToJson().ToString(Formatting.None) + "\n");
         _file.Seek(0, SeekOrigin.End);
         _file.Write(line);
-        _file.Flush(flushToDisk: true);
         _readOffset = _file.Position;
+        if (durable) MakeDurable();
         Apply(record);
         return record;
+    }
+
+    /// <summary>fdatasync: everything written so far, by any process, is on disk when this returns.</summary>
+    public void MakeDurable()
+    {
+        if (OperatingSystem.IsWindows()) { _file.Flush(flushToDisk: true); return; }
+        if (FileSync.DataSync(_file.SafeFileHandle) != 0)
+            throw new IOException($"fdatasync of {_path} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}): the ledger cannot be made durable.");
     }
 
     private void CatchUp()

@@ -23,6 +23,7 @@ public sealed class ManufacturerHsm : IDisposable
     private readonly RoleKeys _keys;
     private readonly Ledger _ledger;
     private readonly string _stateDirectory;
+    private List<X509Certificate2>? _trustedRoots;
 
     private ManufacturerHsm(SppsEnvironment env, RoleKeys keys, string stateDirectory)
     {
@@ -116,6 +117,9 @@ public sealed class ManufacturerHsm : IDisposable
     /// </summary>
     public AuthCode IssueAuthCode(DeviceEvidence evidence)
     {
+        // Checked before taking the ledger lock: the chain check is the slowest part and needs no ledger state.
+        if (evidence.Certificate is not null) CheckGenuine(evidence);
+        var counted = false;
         var keyMode = _ledger.Locked(() =>
         {
             var state = _ledger.Ticket(evidence.TicketId);
@@ -126,16 +130,19 @@ public sealed class ManufacturerHsm : IDisposable
             if ((string?)state.LoadData!["action"] != evidence.Action)
                 throw new SppsException(ErrorCodes.ActionNotAuthorized, $"Ticket {(string?)state.LoadData["name"]} authorizes {(string?)state.LoadData["action"]}, not {evidence.Action}.");
             var mode = (string)state.LoadData["key_mode"]!;
-            if (mode is "KFP" or "KFPE") CheckGenuine(evidence);
+            if (mode is "KFP" or "KFPE" && evidence.Certificate is null)
+                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {evidence.Dsn} presented no device certificate; key mode {mode} needs one.");
             if (!state.HasDevice(evidence.Dsn))
             {
                 if (!state.Unlimited && state.Issued >= state.MaxDevice)
                     throw new SppsException(ErrorCodes.Overbuild,
                         $"Ticket {(string?)state.LoadData["name"]} has no authorization codes left ({state.Issued} of {state.MaxDevice} used): device {evidence.Dsn} is refused.");
-                _ledger.Append(LedgerRecord.Issue, evidence.TicketId, new JObject { ["dsn"] = evidence.Dsn, ["n"] = state.Issued + 1 });
+                _ledger.Append(LedgerRecord.Issue, evidence.TicketId, new JObject { ["dsn"] = evidence.Dsn, ["n"] = state.Issued + 1 }, durable: false);
+                counted = true;
             }
             return mode;
         });
+        if (counted) _ledger.MakeDurable(); // before the code exists: a crash now loses the code, never the count
         return ComputeAuthCode(evidence, keyMode);
     }
 
@@ -271,7 +278,7 @@ public sealed class ManufacturerHsm : IDisposable
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            foreach (var root in TrustedRoots()) chain.ChainPolicy.CustomTrustStore.Add(root);
+            chain.ChainPolicy.CustomTrustStore.AddRange(TrustedRoots().ToArray());
             if (chain.ChainPolicy.CustomTrustStore.Count == 0)
                 throw new SppsException(ErrorCodes.DeviceNotGenuine, $"No trusted silicon-vendor root in {Path.Combine(_env.Home, "trust")}: add the vendor's root certificate there.");
             if (!chain.Build(cert))
@@ -281,12 +288,17 @@ public sealed class ManufacturerHsm : IDisposable
         }
     }
 
-    private IEnumerable<X509Certificate2> TrustedRoots()
+    private IReadOnlyList<X509Certificate2> TrustedRoots()
     {
-        var dir = Path.Combine(_env.Home, "trust");
-        if (!Directory.Exists(dir)) yield break;
-        foreach (var file in Directory.EnumerateFiles(dir, "*.cer").Order(StringComparer.Ordinal))
-            yield return X509CertificateLoader.LoadCertificateFromFile(file);
+        lock (_stateDirectory)
+        {
+            if (_trustedRoots is { Count: > 0 }) return _trustedRoots;
+            var dir = Path.Combine(_env.Home, "trust");
+            _trustedRoots = Directory.Exists(dir)
+                ? Directory.EnumerateFiles(dir, "*.cer").Order(StringComparer.Ordinal).Select(X509CertificateLoader.LoadCertificateFromFile).ToList()
+                : [];
+            return _trustedRoots;
+        }
     }
 
     /// <summary>Imports a silicon vendor's DFK database wrapped to this M-HSM.</summary>

@@ -151,26 +151,36 @@ public static class StatusValidator
     {
         var valid = 0;
         var invalid = 0;
+        var tickets = task.Tickets.Where(t => t.TicketId is not null).ToDictionary(t => t.TicketId!);
+        var bitstreams = tickets.Values.ToDictionary(t => t.TicketId!, t =>
+        {
+            var device = job.Devices.First(d => d.Name == t.Device);
+            return project.Bitstream(device.DataName, device.BitstreamName);
+        });
         var cocKeys = new Dictionary<string, IKeyHandle>();
         var covered = new HashSet<(string, string)>();
         try
         {
-            foreach (var coc in status.Cocs)
+            foreach (var ticketId in status.Cocs.Select(c => c.TicketId).Distinct().Where(tickets.ContainsKey))
             {
-                var ticket = task.Tickets.FirstOrDefault(t => t.TicketId == coc.TicketId);
-                if (ticket is null) { invalid++; report.Fail($"CoC of device {coc.Dsn} names ticket {coc.TicketId}, not one of this task"); continue; }
-                var device = job.Devices.First(d => d.Name == ticket.Device);
-                var bitstream = project.Bitstream(device.DataName, device.BitstreamName);
-                if (!cocKeys.TryGetValue(coc.TicketId, out var key))
-                {
-                    var kip = hsm.Unwrap(master, Convert.FromBase64String(bitstream.WrappedKip), new KeySpec("session/kip", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));
-                    key = hsm.Derive(new KeyHkdf(kip, [], ProtocolLabels.CocKey(coc.TicketId)), new KeySpec("session/coc", KeyKind.Aes256, KeyUsage.Mac, Persistent: false));
-                    hsm.Destroy(kip);
-                    cocKeys[coc.TicketId] = key;
-                }
-                var mac = Convert.ToHexStringLower(hsm.Mac(key, ProtocolLabels.CocMessage(coc.Dsn, coc.DesignDigest, coc.TicketId, coc.Action, coc.Nonce, coc.Result)));
-                if (mac != coc.Mac) { invalid++; report.Fail($"CoC of device {coc.Dsn} ({coc.Action}) has an invalid MAC: forged or altered"); continue; }
-                if (coc.DesignDigest != bitstream.DesignDigest) { invalid++; report.Fail($"CoC of device {coc.Dsn} reports design digest {coc.DesignDigest[..16]}…, not the job's"); continue; }
+                var kip = hsm.Unwrap(master, Convert.FromBase64String(bitstreams[ticketId].WrappedKip), new KeySpec("session/kip", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));
+                cocKeys[ticketId] = hsm.Derive(new KeyHkdf(kip, [], ProtocolLabels.CocKey(ticketId)), new KeySpec("session/coc", KeyKind.Aes256, KeyUsage.Mac, Persistent: false));
+                hsm.Destroy(kip);
+            }
+            // The MACs are independent: check them on every core, then report in the status's order.
+            var macValid = new bool[status.Cocs.Count];
+            Parallel.For(0, status.Cocs.Count, i =>
+            {
+                var coc = status.Cocs[i];
+                macValid[i] = cocKeys.TryGetValue(coc.TicketId, out var key) &&
+                    Convert.ToHexStringLower(hsm.Mac(key, ProtocolLabels.CocMessage(coc.Dsn, coc.DesignDigest, coc.TicketId, coc.Action, coc.Nonce, coc.Result))) == coc.Mac;
+            });
+            for (var i = 0; i < status.Cocs.Count; i++)
+            {
+                var coc = status.Cocs[i];
+                if (!tickets.TryGetValue(coc.TicketId, out var ticket)) { invalid++; report.Fail($"CoC of device {coc.Dsn} names ticket {coc.TicketId}, not one of this task"); continue; }
+                if (!macValid[i]) { invalid++; report.Fail($"CoC of device {coc.Dsn} ({coc.Action}) has an invalid MAC: forged or altered"); continue; }
+                if (coc.DesignDigest != bitstreams[coc.TicketId].DesignDigest) { invalid++; report.Fail($"CoC of device {coc.Dsn} reports design digest {coc.DesignDigest[..Math.Min(16, coc.DesignDigest.Length)]}…, not the job's"); continue; }
                 if (coc.Action != ticket.Action) { invalid++; report.Fail($"CoC of device {coc.Dsn} is for {coc.Action} under a {ticket.Action} ticket"); continue; }
                 if (!issued.TryGetValue(coc.TicketId, out var dsns) || !dsns.Contains(coc.Dsn)) { invalid++; report.Fail($"CoC of device {coc.Dsn} has no authorization code in the ledger"); continue; }
                 if (coc.Result is not ("PROGRAMMED" or "VERIFIED" or "ERASED")) report.Warn($"device {coc.Dsn}: {coc.Action} result {coc.Result}");
