@@ -20,7 +20,7 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                write(stream);
+                write(new EarlyWritebackStream(stream));
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);

@@ -95,9 +95,11 @@ public static class StatusValidator
         var head = LedgerRecord.Genesis;
         var sawLoad = false;
         var sawEnd = false;
-        foreach (var r in st.Records)
+        var hashValid = st.Records.AsParallel().AsOrdered().Select(r => r.HashIsValid).ToArray();
+        for (var i = 0; i < st.Records.Count; i++)
         {
-            if (!r.HashIsValid || r.TicketPrev != head || r.Ticket != st.Id)
+            var r = st.Records[i];
+            if (!hashValid[i] || r.TicketPrev != head || r.Ticket != st.Id)
             {
                 report.Fail($"ticket {st.Spec.Name}: ledger record {r.Seq} is altered or out of chain");
                 return dsns;
