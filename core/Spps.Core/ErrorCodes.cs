@@ -41,6 +41,7 @@ public static class ErrorCodes
     public const string HsmParamsMissing = "SPPS2011";
     public const string WrongOrder = "SPPS2012";
     public const string OptionNotAllowed = "SPPS2013";
+    public const string ServiceAlreadyRunning = "SPPS2014";
 
     public const string HsmLocatorInvalid = "SPPS3001";
     public const string PluginNotFound = "SPPS3002";
@@ -68,4 +69,5 @@ public static class ErrorCodes
     public const string WrongDevice = "SPPS5004";
     public const string BoardBusy = "SPPS5005";
     public const string ProgrammerInvalid = "SPPS5006";
+    public const string ServiceUnavailable = "SPPS5007";
 }

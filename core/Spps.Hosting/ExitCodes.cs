@@ -13,7 +13,7 @@ namespace Spps.Hosting;
 /// | 2    | usage: unknown command or option, missing option, script syntax            |
 /// | 3    | post-production validation found problems (import_job_status)              |
 /// | 4    | refused for security: signature, binding, replay, overbuild, non-genuine   |
-/// | 5    | a device or programmer failed or refused                                    |
+/// | 5    | a device, a programmer or the M-HSM service failed or refused               |
 /// | 70   | internal error (a bug): please report it with SPPS_DEBUG=1 output          |
 /// </remarks>
 public static class ExitCodes

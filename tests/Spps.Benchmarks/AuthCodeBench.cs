@@ -21,6 +21,8 @@ internal sealed record ClientTotals(long Issued, long Refused, long Failed, stri
 /// </summary>
 internal static class AuthCodeBench
 {
+    private const string Service = "processes via M-HSM service";
+
     private const string Action = "PROGRAM";
 
     /// <summary>Station processes that had to retry opening the M-HSM (SoftHSM2 under concurrent opens).</summary>
@@ -58,7 +60,7 @@ internal static class AuthCodeBench
         // One ticket per (mode, clients, kind, trial), max_device = exactly the attempts, plus warm-up and overbuild tickets.
         var scenarios = new List<(string Mode, int Clients, string Kind, int Trial, string Device, int Count)>();
         foreach (var mode in new[] { "DFK", "KFPE" })
-            foreach (var (c, kind) in new[] { (1, "threads"), (clients, "threads"), (clients, "processes") })
+            foreach (var (c, kind) in new[] { (1, "threads"), (clients, "threads"), (clients, "processes"), (clients, Service) })
                 for (var t = 0; t < trials; t++)
                     scenarios.Add((mode, c, kind, t, $"{mode}_{kind}_{c}_{t}", sizes[(mode, c)]));
         var devices = scenarios.Select(s => new JobDevice(s.Device, "d", s.Mode == "DFK" ? "bs_dfk" : "bs_kfpe", s.Count)).ToList();
@@ -66,6 +68,7 @@ internal static class AuthCodeBench
         devices.Add(new JobDevice("warm_KFPE", "d", "bs_kfpe", -1));
         devices.Add(new JobDevice("over_threads", "d", "bs_dfk", overMax));
         devices.Add(new JobDevice("over_processes", "d", "bs_dfk", overMax));
+        devices.Add(new JobDevice("over_processes-via-service", "d", "bs_dfk", overMax));
         Log($"[{label}] building job with {devices.Count} tickets");
         var tickets = Jobs.Build(oe, cm, "authjob", devices);
 
@@ -83,6 +86,10 @@ internal static class AuthCodeBench
         var dfkDevices = Enumerable.Range(0, maxDfk).Select(_ => new DeviceInput(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), null, null, cm.FactoryLot)).ToList();
 
         var mhsm = cm.Fp.Mhsm;
+        // The site's M-HSM service, served from this process, for the "processes via M-HSM service" scenarios.
+        var socket = MhsmService.SocketPath(cm.Home, mhsm.Uuid);
+        using var stopService = new CancellationTokenSource();
+        var service = Task.Run(() => MhsmService.ServeAsync(mhsm, socket, _ => { }, stopService.Token));
         // Warm up (JIT, plugin, first ledger catch-up) on the unlimited warm-up tickets.
         Warm(mhsm, tickets["warm_DFK"], dfkDevices[0]);
         Warm(mhsm, tickets["warm_KFPE"], kfpeDevices[0]);
@@ -98,7 +105,7 @@ internal static class AuthCodeBench
             var ticket = tickets[s.Device];
             var (seconds, totals) = s.Kind == "threads"
                 ? RunThreads(mhsm, ticket, inputs, s.Clients)
-                : RunProcesses(cm, ticket, inputs, s.Clients, warmFile);
+                : RunProcesses(cm, ticket, inputs, s.Clients, warmFile, s.Kind == Service ? socket : null);
             mhsm.Refresh();
             var ledgerIssued = mhsm.Ticket(ticket)!.Issued;
             Log($"[{label}] {s.Mode} {s.Clients} {s.Kind} trial {s.Trial + 1}: {totals.Issued} codes in {seconds:F2} s = {totals.Issued / seconds:F0}/s (ledger {ledgerIssued}, failed {totals.Failed} {totals.FirstError})");
@@ -118,15 +125,15 @@ internal static class AuthCodeBench
         }
 
         // Zero overbuild: more distinct devices than max_device, from every client at once.
-        foreach (var how in new[] { "threads", "processes" })
+        foreach (var how in new[] { "threads", "processes", Service })
         {
-            var ticket = tickets["over_" + how];
+            var ticket = tickets["over_" + how.Split()[0]];
             var inputs = dfkDevices.Skip(1).Take(clients * overAttempts).ToList();
             double seconds;
             ClientTotals totals;
             try
             {
-                (seconds, totals) = how == "threads" ? RunThreads(mhsm, ticket, inputs, clients) : RunProcesses(cm, ticket, inputs, clients, warmFile);
+                (seconds, totals) = how == "threads" ? RunThreads(mhsm, ticket, inputs, clients) : RunProcesses(cm, ticket, inputs, clients, warmFile, how == Service ? socket : null);
             }
             catch (InvalidOperationException e)
             {
@@ -147,16 +154,18 @@ internal static class AuthCodeBench
             if (!ok) throw new InvalidOperationException($"OVERBUILD CHECK FAILED ({how}): {totals.Issued} issued, ledger {ledgerIssued}, max {overMax}; {totals.FirstError}");
         }
 
+        stopService.Cancel();
+        service.Wait(TimeSpan.FromSeconds(10));
         Result(new JObject { ["kind"] = "open_retries", ["label"] = label, ["count"] = OpenRetries });
         if (args.Contains("--coc-boards"))
             PostProductionBench.Run(oe, cm, label, Arg(args, "coc-boards"), Arg(args, "station-boards"), IntArg(args, "coc-trials", 5));
         return 0;
     }
 
-    private static void Warm(ManufacturerHsm mhsm, string ticket, DeviceInput d) =>
+    private static void Warm(IAuthCodeIssuer mhsm, string ticket, DeviceInput d) =>
         mhsm.IssueAuthCode(new DeviceEvidence(ticket, Action, d.Dsn, d.Certificate, d.Ephemeral, d.Lot));
 
-    private static ClientTotals Issue(ManufacturerHsm mhsm, string ticket, IEnumerable<DeviceInput> inputs)
+    private static ClientTotals Issue(IAuthCodeIssuer mhsm, string ticket, IEnumerable<DeviceInput> inputs)
     {
         long issued = 0, refused = 0, failed = 0;
         string? first = null;
@@ -216,7 +225,7 @@ internal static class AuthCodeBench
     /// N station processes on the same SPPS_HOME, each opening its own M-HSM. Each warms up, says READY,
     /// and starts on GO; the time runs from GO until the last one exits.
     /// </summary>
-    public static (double Seconds, ClientTotals Totals) RunProcesses(ManufacturerSite cm, string ticket, IReadOnlyList<DeviceInput> inputs, int clients, string warmFile)
+    public static (double Seconds, ClientTotals Totals) RunProcesses(ManufacturerSite cm, string ticket, IReadOnlyList<DeviceInput> inputs, int clients, string warmFile, string? serviceSocket = null)
     {
         var slices = Split(inputs, clients);
         var procs = new List<Process>();
@@ -224,7 +233,7 @@ internal static class AuthCodeBench
         {
             var file = Path.Combine(cm.Work, $"client-{i}.jsonl");
             WriteEvidence(file, slices[i].Select(d => (ticket, d)));
-            procs.Add(StartSelf(["child-client", "--home", cm.Home, "--work", cm.Work, "--evidence", file, "--warm", warmFile], redirectInput: true));
+            procs.Add(StartSelf(["child-client", "--home", cm.Home, "--work", cm.Work, "--evidence", file, "--warm", warmFile, .. (serviceSocket is null ? Array.Empty<string>() : ["--service", serviceSocket])], redirectInput: true));
         }
         try
         {
@@ -268,6 +277,18 @@ internal static class AuthCodeBench
     public static int Client(string[] args)
     {
         var evidence = ReadEvidence(Arg(args, "evidence"));
+        if (args.Contains("--service"))
+        {
+            // A station that asks the site's M-HSM service for its codes: it never opens the HSM itself.
+            using var client = new MhsmServiceClient(Arg(args, "service"), "service");
+            foreach (var (t, d) in ReadEvidence(Arg(args, "warm"))) Warm(client, t, d);
+            Console.WriteLine("READY");
+            Console.Out.Flush();
+            if (Console.ReadLine() != "GO") return 2;
+            var served = Issue(client, evidence.Count > 0 ? evidence[0].Ticket : "", evidence.Select(e => e.Device));
+            Console.WriteLine("DONE " + JsonConvert.SerializeObject(new { issued = served.Issued, refused = served.Refused, failed = served.Failed, error = served.FirstError, open_retries = 0 }));
+            return 0;
+        }
         // SoftHSM2 sometimes fails C_GetSlotList/C_Login when many processes open one token at once
         // (SPPS3104/SPPS3190): retry the open a few times and count it.
         var retries = 0;

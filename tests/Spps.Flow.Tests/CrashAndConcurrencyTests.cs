@@ -89,4 +89,39 @@ public sealed class CrashAndConcurrencyTests
         Assert.Equal(0, t.CodesLeft()["PROGRAM"]);
         Assert.Equal(3, t.Cm.Boards(boards).Count(b => (string)b["state"]! == "blank"));
     }
+
+    [Fact]
+    public async Task Stations_use_the_M_HSM_service_and_fall_back_when_it_dies()
+    {
+        using var t = ProgramJob(maxDevice: 9);
+        var service = t.Cm.Start("spps-station", "mhsm", "serve");
+        try
+        {
+            var ready = await service.StandardOutput.ReadLineAsync();
+            Assert.Contains("serving authorization codes", ready);
+            var dirs = Enumerable.Range(0, 4).Select(_ => t.NewBoards(2)).ToList();
+            t.Cm.Station("set-programming-action", "--project", Tutorial.JobProject, "--action", "PROGRAM").ShouldSucceed();
+            var stations = dirs.Select(d => t.Cm.Start("spps-station", "run-selected-actions", "--project", Tutorial.JobProject, "--programmer", "sim:" + d)).ToList();
+            var outputs = await Task.WhenAll(stations.Select(s => s.StandardOutput.ReadToEndAsync()));
+            foreach (var s in stations) { await s.StandardError.ReadToEndAsync(); await s.WaitForExitAsync(); }
+            Assert.All(stations, s => Assert.Equal(0, s.ExitCode));
+            Assert.All(outputs, o => Assert.Contains("authorization codes from the M-HSM service", o));
+            Assert.Equal(8, dirs.SelectMany(d => Programmed(t.Cm, d)).Count());
+
+            service.Kill(); // SIGKILL: the socket file stays behind
+            await service.WaitForExitAsync();
+            var more = t.NewBoards(3);
+            var fallback = t.Run(more, "PROGRAM");
+            fallback.ShouldFail(4, "SPPS4008");
+            Assert.Contains("in this process", fallback.Stdout);
+            Assert.Single(Programmed(t.Cm, more));
+            Assert.Equal(9, LedgerDevices(t).Count);
+            Assert.Equal(0, t.CodesLeft()["PROGRAM"]);
+        }
+        finally
+        {
+            if (!service.HasExited) service.Kill();
+        }
+    }
 }
+

@@ -181,8 +181,10 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message, call.Location); }
         var job = project.OpenJob();
         var parallel = (int)(call.Long("parallel", 1, 1024) ?? ports.Count);
-        var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}.");
-        var runner = new StationRunner(Mhsm, project, job);
+        using var service = MhsmServiceClient.Find(_env.Home, project.MHsmUuid);
+        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
+        var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}; authorization codes from {issuer.Description}.");
+        var runner = new StationRunner(issuer, project, job);
         var boards = runner.Run(project.ProgrammingAction, ports, parallel, board =>
             _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}"));
         var failed = boards.Where(b => !b.Succeeded).ToList();
@@ -190,8 +192,8 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode }));
         result.Say($"{boards.Count - failed.Count} of {boards.Count} device(s) succeeded.");
         if (failed.Count > 0)
-            throw new SppsException(failed[0].ErrorCode ?? ErrorCodes.DeviceRefused,
-                $"{failed.Count} of {boards.Count} device(s) failed {project.ProgrammingAction}: " + string.Join("; ", failed.Select(f => $"{Path.GetFileName(f.Location)}: {f.Message}")));
+            throw new CommandFailedException(result, new SppsException(failed[0].ErrorCode ?? ErrorCodes.DeviceRefused,
+                $"{failed.Count} of {boards.Count} device(s) failed {project.ProgrammingAction}: " + string.Join("; ", failed.Select(f => $"{Path.GetFileName(f.Location)}: {f.Message}")), call.Location));
         return result;
     }
 

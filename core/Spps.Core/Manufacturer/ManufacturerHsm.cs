@@ -17,7 +17,7 @@ namespace Spps.Core.Manufacturer;
 /// ticket's limit, and ends tickets with certifiers. With a generic HSM the counters are enforced here,
 /// in the process holding the HSM session, and made auditable by the ledger (see docs/protocol.md).
 /// </summary>
-public sealed class ManufacturerHsm : IDisposable
+public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 {
     private readonly SppsEnvironment _env;
     private readonly RoleKeys _keys;
@@ -34,6 +34,7 @@ public sealed class ManufacturerHsm : IDisposable
     }
 
     public string Uuid => _keys.Hsm.Info.Uuid;
+    public string Description => $"M-HSM {Uuid} in this process";
     public IHsm Hsm => _keys.Hsm;
     public byte[] IdentityPublicKey => _keys.IdentityPublicKey;
     public Ledger Ledger => _ledger;

@@ -13,7 +13,7 @@ public sealed record BoardResult(string Location, string? Dsn, string Action, bo
 /// programming). Per device: identify, get the authorization code from the M-HSM, load it, send the
 /// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
 /// </summary>
-public sealed class StationRunner(ManufacturerHsm mhsm, JobProject project, JobFile job)
+public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
 {
     public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
     {
