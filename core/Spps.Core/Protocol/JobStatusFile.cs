@@ -60,7 +60,7 @@ public sealed record JobStatusFile(SppsFile File, bool Final, string Job, string
     {
         var file = SppsFile.Read(path, Kind, signed: true);
         HeaderFields.ExpectVersion(file, Version);
-        PublicKeys.VerifyFile(file, expectedMHsmKey, "M-HSM this HSM task is bound to");
+        PublicKeys.VerifyFile(file, expectedMHsmKey, "bound M-HSM");
         var h = file.Header;
         var mhsm = HeaderFields.Object(file, h, "m_hsm");
         var tickets = new List<StatusTicket>();
