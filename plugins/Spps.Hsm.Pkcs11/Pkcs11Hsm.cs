@@ -13,6 +13,7 @@ internal sealed class Pkcs11Hsm : IHsm
     private const int CmacBytes = 16;
     private const int WrappedAesKeyBytes = KeyTemplates.AesKeyBytes + 8;
 
+    private readonly object _serialGate = new();
     private readonly Pkcs11Module _module;
     private readonly SessionPool _sessions;
     private readonly Pkcs11Profile _profile;
@@ -360,7 +361,14 @@ internal sealed class Pkcs11Hsm : IHsm
 
     private T Token<T>(string operation, Func<ISession, T> work)
     {
-        try { return _sessions.Run(work); }
+        try
+        {
+            if (!_profile.SerializesOperations) return _sessions.Run(work);
+            // SoftHSM2 creates objects unsafely from several threads (SoftHSMv2 issues #573, #688: random
+            // CKR_ATTRIBUTE_VALUE_INVALID / CKR_TEMPLATE_INCONSISTENT / crashes), so its profile runs one
+            // operation at a time in this process. It is a development token; real HSMs keep the session pool.
+            lock (_serialGate) return _sessions.Run(work);
+        }
         catch (Pkcs11Exception e) { throw Pkcs11Failures.From(e, operation, Info.Name); }
     }
 

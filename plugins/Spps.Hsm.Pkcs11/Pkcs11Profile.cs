@@ -19,6 +19,9 @@ internal sealed record Pkcs11Profile(
     public const ulong CkmHkdfDerive = 0x0000402a;
     public const ulong CkmAesKeyWrapKwp = 0x0000210b;
 
+    /// <summary>One token operation at a time in this process: SoftHSM2 is not safe for concurrent object creation.</summary>
+    public bool SerializesOperations => Name == "softhsm2";
+
     public static readonly Pkcs11Profile SoftHsm2 = new("softhsm2", DeriveMethod.DigestKeyHkdf, WrapMethod.PadAsRfc5649, false, IsSoftwareToken: true, Tested: true);
     public static readonly Pkcs11Profile Pkcs11V3 = new("pkcs11v3", DeriveMethod.TokenHkdf, WrapMethod.Kwp, true, IsSoftwareToken: false, Tested: false);
     public static readonly Pkcs11Profile NShield = new("nshield", DeriveMethod.DigestKeyHkdf, WrapMethod.Kwp, true, IsSoftwareToken: false, Tested: false);
