@@ -123,5 +123,19 @@ public sealed class CrashAndConcurrencyTests
             if (!service.HasExited) service.Kill();
         }
     }
+
+    [Fact]
+    public void A_job_load_interrupted_before_its_project_was_written_is_finished_in_place_only()
+    {
+        using var t = ProgramJob(maxDevice: 2);
+        t.CmScript("FlashProExpress_Run_Program", t.NewBoards(1)).ShouldSucceed();
+        // As if create_job_project had died after loading the tickets, before writing the project.
+        Directory.Delete(t.Cm.PathOf("MyProgJob"), recursive: true);
+
+        t.Cm.Station("create-job-project", "--job-project-location", "elsewhere", "--job-file", "MyProgJob.job").ShouldFail(4, "SPPS4006");
+        var again = t.CmScript("FlashProExpress_Create_Job_Project").ShouldSucceed();
+        Assert.Contains("re-creating it; the counters are unchanged", again.Stdout);
+        Assert.Equal(1, t.CodesLeft()["PROGRAM"]);
+    }
 }
 

@@ -128,8 +128,12 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         var folder = Path.Combine(location, Path.GetFileNameWithoutExtension(jobPath));
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !call.Flag("overwrite"))
             throw new SppsException(ErrorCodes.ProjectExists, $"{folder} already exists: use -overwrite 1 to replace it (the old folder is kept as a backup), or another -job_project_location.", call.Location);
-        Mhsm.LoadJob(job);
+        var projectPath = Path.Combine(folder, Path.GetFileNameWithoutExtension(jobPath) + JobProject.Extension);
         var result = new CommandResult();
+        if (!File.Exists(projectPath) && Mhsm.LoadedFor(job, projectPath))
+            result.Say($"Job {job.Job} was loaded into M-HSM {Mhsm.Uuid} for this project, which was never written (interrupted): re-creating it; the counters are unchanged.");
+        else
+            Mhsm.LoadJob(job, projectPath);
         _project = JobProject.Create(location, jobPath, job, Mhsm.Uuid, call.Flag("overwrite"), line => result.Say(line));
         result.Say($"Loaded job {job.Job} ({job.Tickets.Count} tickets) into M-HSM {Mhsm.Uuid}.");
         result.Say($"Created job project {_project.FilePath}");

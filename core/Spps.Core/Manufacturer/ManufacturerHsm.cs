@@ -77,8 +77,12 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         return ids;
     }
 
-    /// <summary>Checks the job is bound to this M-HSM and its tickets are reserved here and never loaded, then activates them.</summary>
-    public void LoadJob(JobFile job)
+    /// <summary>
+    /// Checks the job is bound to this M-HSM and its tickets are reserved here and never loaded, then
+    /// activates them. The load records name the project file, so that a crash between the load and the
+    /// project's creation can be recovered at the same place (<see cref="LoadedFor"/>), and nowhere else.
+    /// </summary>
+    public void LoadJob(JobFile job, string projectPath)
     {
         var where = new SourceLocation(job.File.Path);
         if (!HsmUuid.Same(job.MHsmUuid, Uuid) || job.MHsmIdentityFingerprint != _keys.IdentityFingerprint ||
@@ -106,6 +110,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
                 {
                     ["job"] = job.Job, ["job_digest"] = job.Digest, ["name"] = t.Spec.Name, ["device"] = t.Spec.Device,
                     ["action"] = t.Spec.Action, ["max_device"] = t.Spec.MaxDevice, ["key_mode"] = t.KeyMode, ["bitstream"] = t.Bitstream,
+                    ["project"] = projectPath,
                 });
             }
             return 0;
@@ -148,6 +153,14 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     }
 
     public TicketState? Ticket(string id) => _ledger.Ticket(id);
+
+    /// <summary>True when every ticket of this job was loaded, for this very job file, into a project at <paramref name="projectPath"/>.</summary>
+    public bool LoadedFor(JobFile job, string projectPath)
+    {
+        _ledger.Refresh();
+        return job.Tickets.All(t => _ledger.Ticket(t.Id) is { Loaded: true, Ended: false } s &&
+                                    (string?)s.LoadData!["job_digest"] == job.Digest && (string?)s.LoadData["project"] == projectPath);
+    }
 
     public void Refresh() => _ledger.Refresh();
 
