@@ -45,7 +45,8 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
         Run("new_project", job.Location, ("location", stateDirectory), ("name", manifest.ProjectName));
         foreach (var data in manifest.ProgData)
         {
-            Run("new_prog_data", data.Location, ("data_name", data.Name), ("import_file", data.Jdc), ("keyset_file", data.Keyset));
+            // The build's OE project is throwaway and the JDC is a tracked input: reference it instead of copying it.
+            Run("new_prog_data", data.Location, ("data_name", data.Name), ("import_file", data.Jdc), ("keyset_file", data.Keyset), ("link", "TRUE"));
             foreach (var update in data.EnvmUpdates)
                 Run("set_envm_update", update.Location, ("data_name", data.Name), ("client_name", update.Client), ("file", update.File));
             foreach (var b in data.Bitstreams)

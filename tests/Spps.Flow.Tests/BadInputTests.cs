@@ -87,4 +87,24 @@ public sealed class BadInputTests : IDisposable
         Assert.False((bool)doc["ok"]!);
         Assert.Equal("SPPS1001", (string)doc["error"]!["code"]!);
     }
+
+    [Fact]
+    public void A_linked_JDC_changed_after_import_is_refused_when_the_bitstream_is_made()
+    {
+        File.WriteAllBytes(_oe.PathOf("fabric.bin"), new byte[4096]);
+        _oe.Spps("jdc", "create", "--design", "d", "--device", "M2S090TS", "--fabric", "fabric.bin", "-o", "d.jdc").ShouldSucceed();
+        _oe.Spps("set-hsm-params", "--hsm-server-name", "U", "--u-hsm-uuid", "1", "--m-hsm-uuid", "10", "--u-master-hsm-uuid", "30").ShouldSucceed();
+        File.WriteAllText(_oe.PathOf("p.tcl"), "create_keyset -file k\nnew_project -location ./ -name P\nnew_prog_data -data_name D -import_file d.jdc -keyset_file k -link\nclose_project\n");
+        _oe.Spps("script", "p.tcl").ShouldSucceed();
+        Assert.False(Directory.Exists(_oe.PathOf("P/data")) && File.Exists(_oe.PathOf("P/data/D.jdc")), "a linked JDC is not copied");
+
+        var bytes = File.ReadAllBytes(_oe.PathOf("d.jdc"));
+        bytes[^100] ^= 0xFF; // inside the fabric component
+        File.WriteAllBytes(_oe.PathOf("d.jdc"), bytes);
+        var run = _oe.Spps("init-bitstream", "--project", "P/P.jprj", "--data-name", "D", "--bitstream-name", "B", "--features", "FABRIC");
+        run.ShouldFail(1, "SPPS1011");
+        Assert.Contains("changed on disk since it was imported", run.Stderr);
+        Assert.Empty(Directory.Exists(_oe.PathOf("P/bitstreams")) ? Directory.GetFiles(_oe.PathOf("P/bitstreams")) : []);
+    }
 }
+

@@ -43,6 +43,7 @@ public sealed class JobManagerCommands : CommandSet
                 new("data_name", "programming data name", Required: true),
                 new("import_file", "the .jdc file", Required: true),
                 new("keyset_file", "keyset (a bare name is looked up in -hsm_keyset_dir)", Required: true),
+                new("link", "reference the JDC where it is instead of copying it (builds): its bytes are checked when a bitstream is made", IsFlag: true),
             ], NewProgData, NeedsProject: true),
             new("set_envm_update", "Replace an eNVM client's content (Intel HEX or raw binary, at most the client's size).",
             [
@@ -197,12 +198,13 @@ public sealed class JobManagerCommands : CommandSet
         var project = RequireProject();
         var name = call.Get("data_name");
         if (project.ProgData.Any(d => d.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Programming data '{name}' already exists in this project.", call.Location);
-        var jdc = JdcFile.Open(_env.Resolve(call.Get("import_file")));
+        var link = call.Flag("link");
+        var jdc = JdcFile.Open(_env.Resolve(call.Get("import_file")), verifyPayload: !link);
         var keysetPath = ResolveKeyset(call.Get("keyset_file"));
         var keyset = Keyset.Open(keysetPath, Uhsm());
-        var jdcCopy = Path.Combine("data", name + ".jdc");
+        var jdcCopy = link ? Path.GetFullPath(jdc.Path) : Path.Combine("data", name + ".jdc");
         var keysetCopy = Path.Combine("data", name + ".keyset");
-        IO.AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); });
+        if (!link) IO.AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); });
         IO.AtomicFile.WriteAllBytes(project.Absolute(keysetCopy), File.ReadAllBytes(keyset.Path));
         project.ProgData.Add(new ProgData { Name = name, JdcFile = jdcCopy, KeysetFile = keysetCopy, Design = jdc.Design, Device = jdc.Device, DesignDigest = jdc.DesignDigestHex });
         var result = new CommandResult().Say($"Imported design {jdc.Design} for {jdc.Device} as programming data {name} (design digest {jdc.DesignDigestHex}).");
