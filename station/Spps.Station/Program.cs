@@ -12,12 +12,14 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
     "and simulated boards (spps-station sim). State lives under SPPS_HOME (default ~/.spps); the programmer comes from SPPS_PROGRAMMER (e.g. sim:./boards).");
 
 var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl)" };
-var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile };
+var scriptProgrammer = new Option<string>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER)" };
+var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
 script.SetAction(parse =>
 {
     var output = new HostOutput(false, Console.Out, Console.Error);
     try
     {
+        if (parse.GetValue(scriptProgrammer) is { } programmer) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, programmer);
         using var env = SppsEnvironment.FromProcess(output.Notice);
         using var flashPro = new FlashProCommands(env);
         return ScriptRunner.Run(flashPro, parse.GetValue(scriptFile)!, output);

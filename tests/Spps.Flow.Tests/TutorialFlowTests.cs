@@ -22,7 +22,7 @@ public sealed class TutorialFlowTests
         var board3 = t.NewBoards(1);
         t.CmScript("FlashProExpress_Run_Program", board1).ShouldSucceed();
         Assert.Equal(["1", "2", "2"], Left(t.CmScript("FlashProExpress_Export_Job_Status").ShouldSucceed()));
-        t.CmScript("FlashProExpress_Run_Program", board2).ShouldSucceed();
+        t.Cm.Station("script", "FlashProExpress_Run_Program.tcl", "--programmer", "sim:" + board2).ShouldSucceed(); // the option instead of SPPS_PROGRAMMER
         Assert.Equal(["0", "2", "2"], Left(t.CmScript("FlashProExpress_Export_Job_Status").ShouldSucceed()));
 
         var refused = t.CmScript("FlashProExpress_Run_Program", board3);
