@@ -25,8 +25,22 @@ public sealed class Pkcs11FlowTests
         var one = Path.Combine(t.Cm.Work, "one");
         Directory.CreateDirectory(one);
         File.Move(programmed, Path.Combine(one, "board-001.json"));
-        t.Run("one", "VERIFY").ShouldSucceed();
-        t.Run("one", "ERASE").ShouldSucceed();
+        // VERIFY and ERASE through the M-HSM service holding the SoftHSM2 token; SIGTERM stops it cleanly.
+        var service = t.Cm.Start("spps-station", "mhsm", "serve");
+        try
+        {
+            Assert.Contains("serving authorization codes", service.StandardOutput.ReadLine());
+            Assert.Contains("from the M-HSM service", t.Run("one", "VERIFY").ShouldSucceed().Stdout);
+            Assert.Contains("from the M-HSM service", t.Run("one", "ERASE").ShouldSucceed().Stdout);
+            using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", service.Id.ToString()])) term.WaitForExit();
+            Assert.True(service.WaitForExit(TimeSpan.FromSeconds(20)), "the service did not stop on SIGTERM");
+            Assert.Equal(0, service.ExitCode);
+            Assert.Empty(Directory.GetFiles(Path.Combine(t.Cm.Home, "mhsm"), "mhsm.sock", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            if (!service.HasExited) service.Kill();
+        }
         Assert.Equal(["0", "1", "1"], Regex.Matches(t.CmScript("FlashProExpress_Export_Job_Status").ShouldSucceed().Stdout, @"codes left: (\d+)").Select(m => m.Groups[1].Value));
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
         Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
