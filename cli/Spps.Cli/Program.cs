@@ -11,27 +11,13 @@ var root = new RootCommand("spps — Job Manager for secure production programmi
 
 var scriptFile = new Argument<string>("file") { Description = "Job Manager script (.tcl)" };
 var script = new Command("script", "Run a Job Manager Tcl script; relative paths resolve against the current directory.") { scriptFile };
-script.SetAction(parse =>
+script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new JobManagerCommands(env), (commands, output) =>
 {
-    var output = new HostOutput(false, Console.Out, Console.Error);
-    try
-    {
-        using var env = Spps.Core.Site.SppsEnvironment.FromProcess(output.Notice);
-        var jobManager = new JobManagerCommands(env);
-        return ScriptRunner.Run(jobManager, parse.GetValue(scriptFile)!, output, () =>
-        {
-            if (jobManager.Project is not null)
-            {
-                jobManager.SaveOpenProject();
-                output.Line($"Saved '{jobManager.Project.FilePath}' (the script ended with the project open).");
-            }
-        });
-    }
-    catch (Exception e) when (e is not SppsException)
-    {
-        return output.Internal(e);
-    }
-});
+    var jobManager = (JobManagerCommands)commands;
+    if (jobManager.Project is null) return;
+    jobManager.SaveOpenProject();
+    output.Line($"Saved '{jobManager.Project.FilePath}' (the script ended with the project open).");
+}));
 root.Subcommands.Add(script);
 
 var jdc = new Command("jdc", "Job Data Containers: the design hand-off (seed §3.1).");

@@ -1,5 +1,6 @@
 using Spps.Core;
 using Spps.Core.Commands;
+using Spps.Core.Site;
 
 namespace Spps.Hosting;
 
@@ -10,6 +11,36 @@ namespace Spps.Hosting;
 /// </summary>
 public static class ScriptRunner
 {
+    /// <summary>
+    /// What a host's <c>script</c> command does: opens this site, runs the script with the command set
+    /// <paramref name="open"/> makes, and turns every failure into a coded error and an exit code.
+    /// </summary>
+    public static int RunHosted(string scriptPath, Func<SppsEnvironment, CommandSet> open, Action<CommandSet, HostOutput>? onSuccess = null)
+    {
+        var output = new HostOutput(false, Console.Out, Console.Error);
+        try
+        {
+            using var env = SppsEnvironment.FromProcess(output.Notice);
+            var commands = open(env);
+            try
+            {
+                return Run(commands, scriptPath, output, onSuccess is null ? null : () => onSuccess(commands, output));
+            }
+            finally
+            {
+                (commands as IDisposable)?.Dispose();
+            }
+        }
+        catch (SppsException e)
+        {
+            return output.Error(e);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return output.Internal(e);
+        }
+    }
+
     public static int Run(CommandSet commands, string scriptPath, HostOutput output, Action? onSuccess = null)
     {
         string text;

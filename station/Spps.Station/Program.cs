@@ -16,18 +16,8 @@ var scriptProgrammer = new Option<string>("--programmer") { Description = "progr
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
 script.SetAction(parse =>
 {
-    var output = new HostOutput(false, Console.Out, Console.Error);
-    try
-    {
-        if (parse.GetValue(scriptProgrammer) is { } programmer) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, programmer);
-        using var env = SppsEnvironment.FromProcess(output.Notice);
-        using var flashPro = new FlashProCommands(env);
-        return ScriptRunner.Run(flashPro, parse.GetValue(scriptFile)!, output);
-    }
-    catch (Exception e) when (e is not SppsException)
-    {
-        return output.Internal(e);
-    }
+    if (parse.GetValue(scriptProgrammer) is { } programmer) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, programmer);
+    return ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env));
 });
 root.Subcommands.Add(script);
 

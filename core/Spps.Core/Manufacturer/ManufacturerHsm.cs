@@ -23,6 +23,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     private readonly RoleKeys _keys;
     private readonly Ledger _ledger;
     private readonly string _stateDirectory;
+    private readonly object _trustGate = new();
     private List<X509Certificate2>? _trustedRoots;
 
     private ManufacturerHsm(SppsEnvironment env, RoleKeys keys, string stateDirectory)
@@ -304,7 +305,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 
     private IReadOnlyList<X509Certificate2> TrustedRoots()
     {
-        lock (_stateDirectory)
+        lock (_trustGate)
         {
             if (_trustedRoots is { Count: > 0 }) return _trustedRoots;
             var dir = Path.Combine(_env.Home, "trust");

@@ -66,21 +66,17 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
             }
             return new BoardResult(port.Location, dsn, action, true, $"{action} succeeded on device {ticket.Spec.Device} (DSN {dsn})" + (coc is null ? "" : $", CoC {coc.Result}"), null, coc);
         }
-        catch (SppsException e)
+        catch (Exception e) when (e is SppsException or ProgrammerException or Spps.Contracts.Hsm.HsmException or IOException)
         {
-            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
-        }
-        catch (ProgrammerException e)
-        {
-            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
-        }
-        catch (Spps.Contracts.Hsm.HsmException e)
-        {
-            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
-        }
-        catch (IOException e)
-        {
-            return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
+            // One board's failure is that board's result; the others go on.
+            var code = e switch
+            {
+                SppsException s => s.Code,
+                ProgrammerException p => p.Code,
+                Spps.Contracts.Hsm.HsmException h => h.Code,
+                _ => ErrorCodes.DeviceProtocol,
+            };
+            return new BoardResult(port.Location, dsn, action, false, e is IOException ? $"I/O failure: {e.Message}" : e.Message, code, null);
         }
         finally
         {

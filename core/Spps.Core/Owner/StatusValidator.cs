@@ -30,13 +30,13 @@ public static class StatusValidator
 {
     public static ValidationReport Validate(OwnerProject project, RoleKeys uhsm, string statusPath)
     {
-        var peek = Formats.SppsFile.Read(statusPath, JobStatusFile.Kind, signed: true);
-        var jobName = (string?)peek.Header["job"];
-        var taskName = (string?)peek.Header["hsm_task"];
+        var file = Formats.SppsFile.Read(statusPath, JobStatusFile.Kind, signed: true);
+        var jobName = (string?)file.Header["job"];
+        var taskName = (string?)file.Header["hsm_task"];
         var job = project.Job(jobName ?? "");
         var task = job.Task(taskName ?? "");
         var reply = task.Reply ?? throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} has no reply: this status cannot belong to it.");
-        var status = JobStatusFile.Read(statusPath, Convert.FromBase64String(reply.IdentityKey));
+        var status = JobStatusFile.From(file, Convert.FromBase64String(reply.IdentityKey));
         var report = new ValidationReport();
         var hsm = uhsm.Hsm;
         var master = uhsm.RequireMaster();

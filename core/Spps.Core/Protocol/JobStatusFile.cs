@@ -56,9 +56,11 @@ public sealed record JobStatusFile(SppsFile File, bool Final, string Job, string
     }
 
     /// <summary>Reads a status and checks it is signed by the M-HSM key the OE pinned.</summary>
-    public static JobStatusFile Read(string path, byte[] expectedMHsmKey)
+    public static JobStatusFile Read(string path, byte[] expectedMHsmKey) => From(SppsFile.Read(path, Kind, signed: true), expectedMHsmKey);
+
+    /// <summary>Checks and decodes a status file already read (its header tells which task, hence which key, it needs).</summary>
+    public static JobStatusFile From(SppsFile file, byte[] expectedMHsmKey)
     {
-        var file = SppsFile.Read(path, Kind, signed: true);
         HeaderFields.ExpectVersion(file, Version);
         PublicKeys.VerifyFile(file, expectedMHsmKey, "bound M-HSM");
         var h = file.Header;
