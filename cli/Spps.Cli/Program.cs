@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spps;
 using Spps.Core;
 using Spps.Core.Commands;
 using Spps.Core.Formats;

@@ -26,12 +26,14 @@ public static class ExitCodes
     public const int DeviceFailed = 5;
     public const int Internal = 70;
 
-    public static int For(string code) => code switch
+    /// <summary>The exit code of an error: its category decides.</summary>
+    public static int For(ErrorCode code) => code.Category switch
     {
-        ErrorCodes.StatusInvalid => ValidationFailed,
-        ErrorCodes.ScriptSyntax or ErrorCodes.UnknownCommand or ErrorCodes.UnknownOption or ErrorCodes.MissingOption or ErrorCodes.InvalidOptionValue => Usage,
-        _ when code.StartsWith("SPPS4", StringComparison.Ordinal) => Refused,
-        _ when code.StartsWith("SPPS5", StringComparison.Ordinal) => DeviceFailed,
+        ErrorCategory.Usage => Usage,
+        ErrorCategory.Validation => ValidationFailed,
+        ErrorCategory.Security => Refused,
+        ErrorCategory.Device => DeviceFailed,
+        ErrorCategory.Internal => Internal,
         _ => Failed,
     };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Programmers;
+using Spps;
 using Spps.Core;
 using Spps.Core.Commands;
 using Spps.Core.Site;
@@ -29,7 +30,7 @@ var createBoards = new Command("create-boards", "Make N blank boards, with devic
 createBoards.SetAction(parse => CommandLineFactory.Run(parse.GetValue(json), "sim create-boards", (env, _) =>
 {
     var farm = Farm(env);
-    var boards = Guard(() => farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home));
+    var boards = farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home);
     var result = new CommandResult().Say($"Created {boards.Count} blank board(s) in {env.Resolve(parse.GetValue(dir)!)}.");
     foreach (var b in boards) result.Say($"  {Path.GetFileName(b.Location)}: DSN {b.Dsn}");
     result.Data["boards"] = JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location }));
@@ -44,7 +45,7 @@ inspect.SetAction(parse =>
     try
     {
         using var env = SppsEnvironment.FromProcess(output.Notice);
-        var boards = Guard(() => Farm(env).Inspect(env.Resolve(parse.GetValue(inspectDir)!)));
+        var boards = Farm(env).Inspect(env.Resolve(parse.GetValue(inspectDir)!));
         if (output.Json)
             output.JsonDocument(JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location, cycle_count = b.CycleCount })));
         else
@@ -100,9 +101,3 @@ return CommandLineFactory.Invoke(root, args);
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>
     env.Plugins.ProgrammerProvider("sim") as IVirtualBoardFarm
         ?? throw new SppsException(ErrorCodes.PluginNotFound, "The 'sim' programmer plugin does not simulate boards.");
-
-static T Guard<T>(Func<T> work)
-{
-    try { return work(); }
-    catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message); }
-}

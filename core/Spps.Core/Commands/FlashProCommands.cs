@@ -180,9 +180,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         var provider = _env.Plugins.ProgrammerProvider(connection[..colon]);
         var argument = connection[(colon + 1)..];
         if (provider.Name == "sim") argument = _env.Resolve(argument);
-        IReadOnlyList<IJtagPort> ports;
-        try { ports = provider.Discover(argument); }
-        catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message, call.Location); }
+        var ports = provider.Discover(argument);
         var job = project.OpenJob();
         var parallel = (int)(call.Long("parallel", 1, 1024) ?? ports.Count);
         using var service = MhsmServiceClient.Find(_env.Home, project.MHsmUuid);
@@ -193,7 +191,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}"));
         var failed = boards.Where(b => !b.Succeeded).ToList();
         result.Data["action"] = project.ProgrammingAction;
-        result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode }));
+        result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode?.Id }));
         result.Say($"{boards.Count - failed.Count} of {boards.Count} device(s) succeeded.");
         if (failed.Count > 0)
             throw new CommandFailedException(result, new SppsException(failed[0].ErrorCode ?? ErrorCodes.DeviceRefused,

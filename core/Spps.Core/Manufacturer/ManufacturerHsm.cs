@@ -216,7 +216,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
             Hsm.Unwrap(kek, t.WrappedKip, new KeySpec(TicketKeyLabel(t.Id, "kip"), KeyKind.Aes256, KeyUsage.Derive, Persistent: true, Wrappable: true));
             Hsm.Unwrap(kek, t.WrappedEndKey, new KeySpec(TicketKeyLabel(t.Id, "kend"), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
         }
-        catch (SppsException e) when (e.Code.StartsWith("SPPS30", StringComparison.Ordinal))
+        catch (Spps.Contracts.Hsm.HsmException e) when (e.Code == ErrorCodes.SoftwareHsm.WrappedKeyRejected || e.Code == ErrorCodes.Pkcs11.WrappedKeyRejected)
         {
             throw new SppsException(ErrorCodes.WrongHsm, $"Ticket {t.Spec.Name}'s keys do not unwrap with this M-HSM's transport key: the job was made for another M-HSM or altered.");
         }

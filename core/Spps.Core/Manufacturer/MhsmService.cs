@@ -73,15 +73,11 @@ public static class MhsmService
         }
         catch (SppsException e)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, e.Code, e.Message), Json);
-        }
-        catch (Spps.Contracts.Hsm.HsmException e)
-        {
-            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, e.Code, e.Message), Json);
+            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, e.Code.Id, e.Message), Json);
         }
         catch (JsonException)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, ErrorCodes.DeviceProtocol, "Malformed request."), Json);
+            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, ErrorCodes.DeviceProtocol.Id, "Malformed request."), Json);
         }
     }
 
@@ -172,7 +168,7 @@ public sealed class MhsmServiceClient(string socketPath, string mhsmUuid) : IAut
             var reply = JsonSerializer.Deserialize<MhsmService.Reply>(response, MhsmService.Json)!;
             _idle.Add(socket);
             socket = null;
-            return reply.AuthCode ?? throw new SppsException(reply.ErrorCode ?? ErrorCodes.DeviceProtocol, reply.Message ?? "The M-HSM service refused.");
+            return reply.AuthCode ?? throw new SppsException(ErrorCodes.Find(reply.ErrorCode) ?? ErrorCodes.DeviceProtocol, reply.Message ?? "The M-HSM service refused.");
         }
         catch (SocketException e)
         {

@@ -6,7 +6,7 @@ using Spps.Device.Reference;
 namespace Spps.Core.Manufacturer;
 
 /// <summary>What happened on one board.</summary>
-public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, string? ErrorCode, Coc? Coc);
+public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc);
 
 /// <summary>
 /// Runs one programming action on every device the programmer finds, boards in parallel (gang
@@ -66,17 +66,14 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
             }
             return new BoardResult(port.Location, dsn, action, true, $"{action} succeeded on device {ticket.Spec.Device} (DSN {dsn})" + (coc is null ? "" : $", CoC {coc.Result}"), null, coc);
         }
-        catch (Exception e) when (e is SppsException or ProgrammerException or Spps.Contracts.Hsm.HsmException or IOException)
+        catch (SppsException e)
         {
             // One board's failure is that board's result; the others go on.
-            var code = e switch
-            {
-                SppsException s => s.Code,
-                ProgrammerException p => p.Code,
-                Spps.Contracts.Hsm.HsmException h => h.Code,
-                _ => ErrorCodes.DeviceProtocol,
-            };
-            return new BoardResult(port.Location, dsn, action, false, e is IOException ? $"I/O failure: {e.Message}" : e.Message, code, null);
+            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
+        }
+        catch (IOException e)
+        {
+            return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
         }
         finally
         {

@@ -49,15 +49,7 @@ public sealed class SppsEnvironment : IDisposable
         {
             if (_hsms.TryGetValue(locator, out var open)) return open;
             var provider = Plugins.HsmProviderFor(locator);
-            IHsm hsm;
-            try
-            {
-                hsm = provider.Open(new HsmOpenOptions(locator, uuid, Home, create, _variables, Notice));
-            }
-            catch (HsmException e)
-            {
-                throw new SppsException(e.Code, e.Message);
-            }
+            var hsm = provider.Open(new HsmOpenOptions(locator, uuid, Home, create, _variables, Notice));
             _hsms[locator] = hsm;
             return hsm;
         }
