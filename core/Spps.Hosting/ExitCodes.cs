@@ -15,6 +15,7 @@ namespace Spps.Hosting;
 /// | 4    | refused for security: signature, binding, replay, overbuild, non-genuine   |
 /// | 5    | a device, a programmer or the M-HSM service failed or refused               |
 /// | 70   | internal error (a bug): please report it with SPPS_DEBUG=1 output          |
+/// | 130  | cancelled (Ctrl-C or SIGTERM); the work stopped cleanly between devices     |
 /// </remarks>
 public static class ExitCodes
 {
@@ -25,6 +26,7 @@ public static class ExitCodes
     public const int Refused = 4;
     public const int DeviceFailed = 5;
     public const int Internal = 70;
+    public const int Cancelled = 130;
 
     /// <summary>The exit code of an error: its category decides.</summary>
     public static int For(ErrorCode code) => code.Category switch
@@ -34,6 +36,7 @@ public static class ExitCodes
         ErrorCategory.Security => Refused,
         ErrorCategory.Device => DeviceFailed,
         ErrorCategory.Internal => Internal,
+        ErrorCategory.Cancelled => Cancelled,
         _ => Failed,
     };
 }

@@ -15,11 +15,8 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
 var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl)" };
 var scriptProgrammer = new Option<string>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER)" };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
-script.SetAction(parse =>
-{
-    if (parse.GetValue(scriptProgrammer) is { } programmer) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, programmer);
-    return ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env));
-});
+script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env, cancel),
+    SiteOptions.Resolve(Environment.GetEnvironmentVariable, programmer: parse.GetValue(scriptProgrammer)))));
 root.Subcommands.Add(script);
 
 var sim = new Command("sim", "Simulated boards of the reference device family (programmer sim:DIR).");

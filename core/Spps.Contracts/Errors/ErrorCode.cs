@@ -19,6 +19,8 @@ public enum ErrorCategory
     Validation,
     /// <summary>A device, a programmer or the M-HSM service failed or refused (exit 5).</summary>
     Device,
+    /// <summary>The operator cancelled (Ctrl-C, SIGTERM) and the work stopped cleanly (exit 130).</summary>
+    Cancelled,
     /// <summary>A bug (exit 70).</summary>
     Internal,
 }

@@ -309,8 +309,7 @@ public sealed class JobManagerCommands : CommandSet
         if (task.Tickets.Any(t => t.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"HSM task {task.Name} already has ticket {name}.", call.Location);
         var device = call.Get("device_name");
         if (job.Devices.All(d => d.Name != device)) throw new SppsException(ErrorCodes.NameNotFound, $"Job {job.Name} has no device {device}: run add_microsemi_prog_device first.", call.Location);
-        var action = call.Get("actions").ToUpperInvariant();
-        if (!Actions.All.Contains(action)) throw new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be PROGRAM, VERIFY or ERASE, not '{call.Get("actions")}' (one ticket per action).", call.Location);
+        var action = Domain.ProgrammingAction.Parse(call.Get("actions"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be {what} (one ticket per action).", call.Location)).Name;
         if (task.Tickets.Any(t => t.Action == action && t.Device == device)) throw new SppsException(ErrorCodes.NameExists, $"HSM task {task.Name} already has a {action} ticket for {device}.", call.Location);
         var maxText = call.Get("max_device");
         var max = maxText.Equals("unlimited", StringComparison.OrdinalIgnoreCase) ? -1 : call.Long("max_device", 1, 1_000_000_000)!.Value;

@@ -25,8 +25,12 @@ public sealed class JobProject
     public string JobFile { get; set; } = "";
     public string JobDigest { get; set; } = "";
     public string MHsmUuid { get; set; } = "";
-    public string ProgrammingAction { get; set; } = Actions.Program;
+    public string ProgrammingAction { get; set; } = Domain.ProgrammingAction.Program.Name;
     public string Created { get; set; } = "";
+
+    /// <summary>The action RUN performs.</summary>
+    [JsonIgnore] public Domain.ProgrammingAction Action => Domain.ProgrammingAction.Parse(ProgrammingAction,
+        what => new SppsException(ErrorCodes.ProjectInvalid, $"The project's programming action must be {what}.", new SourceLocation(FilePath)));
 
     [JsonIgnore] public string FilePath { get; private set; } = "";
     [JsonIgnore] public string Folder => Path.GetDirectoryName(FilePath)!;

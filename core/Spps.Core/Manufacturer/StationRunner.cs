@@ -1,12 +1,13 @@
 using Spps.Contracts.Programmers;
 using Spps.Core.Device;
+using Spps.Core.Domain;
 using Spps.Core.Protocol;
 using Spps.Device.Reference;
 
 namespace Spps.Core.Manufacturer;
 
 /// <summary>What happened on one board.</summary>
-public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc);
+public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc);
 
 /// <summary>
 /// Runs one programming action on every device the programmer finds, boards in parallel (gang
@@ -15,7 +16,7 @@ public sealed record BoardResult(string Location, string? Dsn, string Action, bo
 /// </summary>
 public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
 {
-    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
+    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default)
     {
         var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
         var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
@@ -25,13 +26,20 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
         var results = new BoardResult[ports.Count];
         Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
-            results[i] = RunOne(ports[i], action, ticket, bitstream);
+            // Cancellation is checked only between boards: a board in flight finishes or fails on its own terms.
+            results[i] = cancel.IsCancellationRequested ? NotStarted(ports[i], action) : RunOne(ports[i], action, ticket, bitstream);
             report(results[i]);
         });
         return results;
     }
 
-    private BoardResult RunOne(IJtagPort port, string action, JobTicket ticket, JobBitstream bitstream)
+    private static BoardResult NotStarted(IJtagPort port, ProgrammingAction action)
+    {
+        port.Dispose();
+        return new BoardResult(port.Location, null, action, false, "not started: the run was cancelled (no code was used)", ErrorCodes.Cancelled, null);
+    }
+
+    private BoardResult RunOne(IJtagPort port, ProgrammingAction action, JobTicket ticket, JobBitstream bitstream)
     {
         string? dsn = null;
         try
@@ -42,14 +50,13 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
                 throw new SppsException(ErrorCodes.WrongDevice, $"IDCODE 0x{idcode:X8} is not a reference-family device (0x{JtagInstructions.ReferenceIdCode:X8}).");
             dsn = device.ReadDsn();
             var state = device.State();
-            var needsCert = ticket.KeyMode is "KFP" or "KFPE";
-            var evidence = new DeviceEvidence(ticket.Id, action, dsn,
-                needsCert ? device.Certificate() : null,
-                ticket.KeyMode == "KFPE" ? device.NewEphemeralKey() : null,
+            var evidence = new DeviceEvidence(ticket.Id, action, Dsn.Parse(dsn, what => new SppsException(ErrorCodes.DeviceProtocol, $"The device reported {what}.")),
+                ticket.KeyMode.RequiresDeviceCertificate ? device.Certificate() : null,
+                ticket.KeyMode.RequiresDeviceEphemeral ? device.NewEphemeralKey() : null,
                 state.FactoryLot);
             var code = mhsm.IssueAuthCode(evidence);
             device.LoadAuthCode(code);
-            if (action == Actions.Erase)
+            if (!action.SendsBitstream)
             {
                 device.Erase();
             }

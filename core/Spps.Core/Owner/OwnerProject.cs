@@ -155,7 +155,7 @@ public sealed class TicketEntry
     public string? TicketId { get; set; }
     public string? WrappedEndKey { get; set; }
 
-    public TicketSpec Spec => new(Name, Device, Action, MaxDevice);
+    public TicketSpec Spec => new(Name, Device, Domain.ProgrammingAction.Parse(Action, what => new SppsException(ErrorCodes.ProjectInvalid, $"Ticket {Name}: the action must be {what}.")), MaxDevice);
 }
 
 public sealed class RequestRecord

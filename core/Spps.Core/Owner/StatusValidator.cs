@@ -1,7 +1,9 @@
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Hsm;
 using Spps.Core.Identifiers;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
+using Spps.Core.Manufacturer.Policy;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
 using Spps.Device.Reference;
@@ -51,9 +53,9 @@ public static class StatusValidator
         var issuedByTicket = new Dictionary<string, HashSet<string>>();
         foreach (var st in status.Tickets)
         {
-            var entry = task.Tickets.FirstOrDefault(t => t.TicketId == st.Id);
+            var entry = task.Tickets.FirstOrDefault(t => t.TicketId == st.Id.Value);
             report.Lines.Add("");
-            report.Lines.Add($"Ticket ID: {HsmUuid.Display(st.Id)}");
+            report.Lines.Add($"Ticket ID: {st.Id.Display}");
             report.Lines.Add($"Ticket Name: {st.Spec.Name}");
             report.Lines.Add($"Device Name: {st.Spec.Device}");
             report.Lines.Add($"Action: {st.Spec.Action}");
@@ -63,15 +65,15 @@ public static class StatusValidator
                 continue;
             }
             var dsns = CheckChain(st, report);
-            issuedByTicket[st.Id] = dsns;
+            issuedByTicket[st.Id.Value] = dsns;
             var left = st.Spec.MaxDevice < 0 ? "unlimited" : Math.Max(0, st.Spec.MaxDevice - dsns.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
             report.Lines.Add($"Devices authorized: {dsns.Count} of {st.Spec.MaxText}; codes left: {(st.State == "active" ? left : "0")}; state: {st.State}");
             if (st.Issued != dsns.Count) report.Fail($"ticket {st.Spec.Name} claims {st.Issued} devices but its ledger records {dsns.Count}");
             if (st.Spec.MaxDevice >= 0 && dsns.Count > st.Spec.MaxDevice) report.Fail($"ticket {st.Spec.Name}: {dsns.Count} devices, more than max_device {st.Spec.MaxDevice} (overbuild)");
             if (status.Final) CheckCertifier(st, entry, hsm, master, reply.MHsmUuid, report);
-            ticketsData.Add(new JObject { ["ticket_id"] = st.Id, ["name"] = st.Spec.Name, ["action"] = st.Spec.Action, ["max_device"] = st.Spec.MaxDevice, ["issued"] = dsns.Count, ["state"] = st.State });
+            ticketsData.Add(new JObject { ["ticket_id"] = st.Id.Value, ["name"] = st.Spec.Name, ["action"] = st.Spec.Action.Name, ["max_device"] = st.Spec.MaxDevice, ["issued"] = dsns.Count, ["state"] = st.State });
         }
-        foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id != t.TicketId)))
+        foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id.Value != t.TicketId)))
             report.Fail($"ticket {missing.Name} is missing from the status");
 
         var (valid, invalid) = CheckCocs(project, job, task, status, issuedByTicket, hsm, master, report);
@@ -105,19 +107,19 @@ public static class StatusValidator
                 return dsns;
             }
             head = r.Hash;
-            switch (r.Type)
+            switch (r.Event)
             {
-                case LedgerRecord.Load: sawLoad = true; break;
-                case LedgerRecord.End: sawEnd = true; break;
-                case LedgerRecord.Issue when sawEnd:
+                case TicketLoaded: sawLoad = true; break;
+                case TicketEnded: sawEnd = true; break;
+                case CodeIssued when sawEnd:
                     report.Fail($"ticket {st.Spec.Name}: a code was issued after the ticket ended");
                     break;
-                case LedgerRecord.Issue:
-                    if (!dsns.Add((string)r.Data["dsn"]!)) report.Fail($"ticket {st.Spec.Name}: device {(string)r.Data["dsn"]!} was counted twice");
+                case CodeIssued issued:
+                    if (!dsns.Add(issued.Dsn.Value)) report.Fail($"ticket {st.Spec.Name}: device {issued.Dsn} was counted twice");
                     break;
             }
         }
-        if (st.Records.Count == 0 || st.Records[0].Type != LedgerRecord.Reserve) report.Fail($"ticket {st.Spec.Name}: its ledger chain does not start with the reservation");
+        if (st.Records.Count == 0 || st.Records[0].Event is not TicketReserved) report.Fail($"ticket {st.Spec.Name}: its ledger chain does not start with the reservation");
         if (!sawLoad) report.Fail($"ticket {st.Spec.Name}: its ledger chain has no job load");
         if (st.State != "active" && !sawEnd) report.Fail($"ticket {st.Spec.Name} is {st.State} but its chain has no end record");
         return dsns;
@@ -125,13 +127,13 @@ public static class StatusValidator
 
     private static void CheckCertifier(StatusTicket st, TicketEntry entry, IHsm hsm, IKeyHandle master, string mhsmUuid, ValidationReport report)
     {
-        var end = st.Records.LastOrDefault(r => r.Type == LedgerRecord.End);
-        if (st.Certifier is not { } c || end is null)
+        var endRecord = st.Records.LastOrDefault(r => r.Event is TicketEnded);
+        if (st.Certifier is not { } c || endRecord?.Event is not TicketEnded end)
         {
             report.Fail($"ticket {st.Spec.Name}: no end certifier");
             return;
         }
-        if (c.Count != (long)end.Data["count"]! || c.ChainHead != (string)end.Data["chain_head"]! || c.Mode != (string)end.Data["mode"]! || c.ChainHead != end.TicketPrev)
+        if (c.Count != end.Count || c.ChainHead != end.ChainHead || c.Mode != end.ModeName || c.ChainHead != endRecord.TicketPrev)
         {
             report.Fail($"ticket {st.Spec.Name}: the end certifier does not match the ledger");
             return;
@@ -139,7 +141,7 @@ public static class StatusValidator
         var endKey = hsm.Unwrap(master, Convert.FromBase64String(entry.WrappedEndKey!), new KeySpec("session/kend", KeyKind.Aes256, KeyUsage.Mac, Persistent: false));
         try
         {
-            var expected = Convert.ToHexStringLower(hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(st.Id, c.Count, c.ChainHead, c.Mode, mhsmUuid)));
+            var expected = Convert.ToHexStringLower(hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(st.Id.Value, c.Count, c.ChainHead, c.Mode, mhsmUuid)));
             if (expected != c.Mac) report.Fail($"ticket {st.Spec.Name}: the end certifier's MAC is invalid (forged or altered)");
             else report.Lines.Add($"End certifier: valid ({c.Mode}, {c.Count} device(s); ticket keys destroyed in the M-HSM)");
         }
