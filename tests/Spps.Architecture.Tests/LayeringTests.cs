@@ -54,4 +54,9 @@ public sealed class LayeringTests
             .Should().NotDependOnAny(Types().That().HaveFullName("Newtonsoft.Json.Linq.JObject").Or().HaveFullName("Newtonsoft.Json.Linq.JToken")
                 .Or().HaveFullName("Newtonsoft.Json.Linq.JArray"))
             .Check(Spps);
+
+    [Fact]
+    public void The_MSBuild_tasks_call_services_never_command_tables() =>
+        Types().That().ResideInNamespaceMatching(@"^Spps\.Build\.Tasks(\..*)?$").Should()
+            .NotDependOnAny(Types().That().AreAssignableTo(typeof(global::Spps.Core.Commands.CommandSet))).Check(Spps);
 }

@@ -66,6 +66,7 @@ public static class ErrorCodes
     public static readonly ErrorCode StatusInvalid = new("SPPS4014", nameof(StatusInvalid), ErrorCategory.Validation);
     public static readonly ErrorCode KeyFingerprintMismatch = new("SPPS4015", nameof(KeyFingerprintMismatch), ErrorCategory.Security);
     public static readonly ErrorCode DfkMissing = new("SPPS4016", nameof(DfkMissing), ErrorCategory.Security);
+    public static readonly ErrorCode SecondReply = new("SPPS4018", nameof(SecondReply), ErrorCategory.Security);
     public static readonly ErrorCode NoDevices = new("SPPS5001", nameof(NoDevices), ErrorCategory.Device);
     public static readonly ErrorCode DeviceRefused = new("SPPS5002", nameof(DeviceRefused), ErrorCategory.Device);
     public static readonly ErrorCode DeviceProtocol = new("SPPS5003", nameof(DeviceProtocol), ErrorCategory.Device);
@@ -73,6 +74,7 @@ public static class ErrorCodes
     public static readonly ErrorCode BoardBusy = new("SPPS5005", nameof(BoardBusy), ErrorCategory.Device);
     public static readonly ErrorCode ProgrammerInvalid = new("SPPS5006", nameof(ProgrammerInvalid), ErrorCategory.Device);
     public static readonly ErrorCode ServiceUnavailable = new("SPPS5007", nameof(ServiceUnavailable), ErrorCategory.Device);
+    public static readonly ErrorCode DeviceStateRefused = new("SPPS5008", nameof(DeviceStateRefused), ErrorCategory.Device);
 
     /// <summary>An internal error: a bug, never an expected failure.</summary>
     public static readonly ErrorCode Internal = new("SPPS9999", nameof(Internal), ErrorCategory.Internal);

@@ -57,6 +57,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             [
                 new("programmer", $"programmer connection, e.g. sim:./boards (default: ${ProgrammerVariable})"),
                 new("parallel", "boards programmed at once (default: all)"),
+                new("reprogram", "program devices that already hold this design again (default: skip them, using no code)", IsFlag: true),
             ], RunSelectedActions, NeedsProject: true),
             new("get_job_status", "Print the codes left per ticket and export the signed intermediate job status.",
             [new("job_status_file", "status file to write")], GetJobStatus, NeedsProject: true),
@@ -140,20 +141,21 @@ public sealed class FlashProCommands : CommandSet, IDisposable
 
     private CommandResult RunSelectedActions(CommandCall call)
     {
-        var project = _station.RequireProject();
         var connection = call.Optional("programmer") ?? _env.Options.Programmer
             ?? throw new SppsException(ErrorCodes.ProgrammerInvalid, $"No programmer: set {ProgrammerVariable} (e.g. sim:./boards) or pass -programmer.", call.Location);
         var parallel = (int?)call.Long("parallel", 1, 1024);
-        var run = _station.Run(connection, parallel, new Progress(this, project), _cancel);
+        var run = _station.Run(connection, parallel, new Progress(_env.Notice), _cancel, call.Flag("reprogram"));
         var failed = run.Failed;
-        var result = new CommandResult();
+        var result = new CommandResult().Say($"Ran {run.Action} on {run.Boards.Count} device(s) through {run.Programmer}; authorization codes from {run.Issuer}.");
         result.Data["action"] = run.Action.Name;
         result.Data["cancelled"] = run.Cancelled;
         result.Data["boards"] = new JArray(run.Boards.Select(b => new JObject
         {
-            ["location"] = b.Location, ["dsn"] = b.Dsn, ["succeeded"] = b.Succeeded, ["message"] = b.Message, ["error_code"] = b.ErrorCode?.Id,
+            ["location"] = b.Location, ["dsn"] = b.Dsn, ["succeeded"] = b.Succeeded, ["skipped"] = b.Skipped, ["message"] = b.Message, ["error_code"] = b.ErrorCode?.Id,
         }));
-        result.Say($"{run.Boards.Count - failed.Count} of {run.Boards.Count} device(s) succeeded.");
+        var skipped = run.Skipped;
+        result.Say($"{run.Boards.Count(b => b.Succeeded)} of {run.Boards.Count} device(s) succeeded" + (skipped.Count > 0 ? $", {skipped.Count} skipped (state did not fit {run.Action}; no code used)." : "."));
+        result.Data["skipped"] = skipped.Count;
         if (run.Cancelled)
             throw new CommandFailedException(result, new SppsException(ErrorCodes.Cancelled,
                 $"Cancelled: {run.Boards.Count(b => b.ErrorCode == ErrorCodes.Cancelled)} device(s) were not started and used no code; the devices in flight finished. Run again to continue.", call.Location));
@@ -164,17 +166,17 @@ public sealed class FlashProCommands : CommandSet, IDisposable
     }
 
     /// <summary>Prints the header before the work and one line per board as it finishes.</summary>
-    private sealed class Progress(FlashProCommands commands, JobProject project) : IProgress<ProductionProgress>
+    private sealed class Progress(Action<string> notice) : IProgress<ProductionProgress>
     {
         public void Report(ProductionProgress value)
         {
             if (value.Board is not { } board)
             {
-                commands._env.Notice($"Running {project.Action} on {value.Total} device(s)...");
+                notice($"Running {value.Action} on {value.Total} device(s) through {value.Programmer}; authorization codes from {value.Issuer} ...");
                 return;
             }
-            commands._env.Notice(board.Succeeded
-                ? $"[{value.Done}/{value.Total}] {board.Location}: {board.Message}"
+            notice(board.Succeeded || board.Skipped
+                ? $"[{value.Done}/{value.Total}] {board.Location}: {(board.Skipped ? "skipped: " : "")}{board.Message}"
                 : $"[{value.Done}/{value.Total}] {board.Location}: error {board.ErrorCode}: {board.Message}");
         }
     }

@@ -1,7 +1,4 @@
 using System.Text;
-using StjSerializer = System.Text.Json.JsonSerializer;
-using StjOptions = System.Text.Json.JsonSerializerOptions;
-using StjNaming = System.Text.Json.JsonNamingPolicy;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Serialization;
 using Spps.Core.IO;
@@ -42,7 +39,6 @@ public sealed class JobProject
         ContractResolver = new DefaultContractResolver { NamingStrategy = new SnakeCaseNamingStrategy() },
         Formatting = Formatting.Indented,
     };
-    private static readonly StjOptions CocJson = new() { PropertyNamingPolicy = StjNaming.SnakeCaseLower };
 
     /// <summary>Creates the project folder for a job that was just loaded. An older folder there is kept aside, never deleted.</summary>
     public static JobProject Create(string location, string jobPath, JobFile job, string mhsmUuid, bool overwrite, Action<string> notice)
@@ -103,7 +99,7 @@ public sealed class JobProject
     /// <summary>Appends a CoC durably; several stations may append at once.</summary>
     public void AppendCoc(Coc coc)
     {
-        var line = StjSerializer.SerializeToUtf8Bytes(coc, CocJson).Concat("\n"u8.ToArray()).ToArray();
+        var line = SnakeCaseJson.Serialize(coc).Concat("\n"u8.ToArray()).ToArray();
         using var gate = FileLock.Acquire(CocLock);
         using var log = new FileStream(CocLog, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
         log.Write(line);
@@ -117,8 +113,8 @@ public sealed class JobProject
         foreach (var line in File.ReadAllLines(CocLog, Encoding.UTF8))
         {
             if (line.Length == 0) continue;
-            try { cocs.Add(StjSerializer.Deserialize<Coc>(line, CocJson)!); }
-            catch (System.Text.Json.JsonException) { /* a torn last line from a crash: that CoC never completed */ }
+            try { cocs.Add(SnakeCaseJson.Deserialize<Coc>(line)); }
+            catch (JsonException) { /* a torn last line from a crash: that CoC never completed */ }
         }
         return cocs;
     }

@@ -53,13 +53,22 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 
     public (string Fingerprint, byte[] Signature) Sign(byte[] bytes) => _keys.Sign(bytes);
 
-    /// <summary>Reserves a fresh ticket ID per requested ticket and writes the signed reply.</summary>
+    /// <summary>
+    /// Reserves a fresh ticket ID per requested ticket and writes the signed reply. A request answered
+    /// before gets the same ticket IDs again (no new reservation): one request can never yield two jobs.
+    /// </summary>
     public IReadOnlyDictionary<string, TicketId> ProcessRequest(JobRequest request, string replyPath)
     {
         if (!HsmUuid.Same(request.MHsmUuid, Uuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"The request is for M-HSM {HsmUuid.Normalize(request.MHsmUuid)}, but this site's M-HSM is {Uuid}. Send it to the right CM, or ask the OE to fix -m_hsm_uuid.", new SourceLocation(request.File.Path));
         var ids = _ledger.Locked(() =>
         {
+            var earlier = _ledger.Tickets.Where(t => t.Reservation?.RequestDigest == request.File.Digest)
+                .ToDictionary(t => t.Reservation!.Name, t => t.Id, StringComparer.Ordinal);
+            if (earlier.Count > 0)
+                return request.Tickets.All(t => earlier.ContainsKey(t.Name))
+                    ? earlier
+                    : throw new SppsException(ErrorCodes.LedgerCorrupt, "This request was answered before, but not every one of its tickets is reserved: the M-HSM state is inconsistent.", new SourceLocation(request.File.Path));
             var reserved = new Dictionary<string, TicketId>(StringComparer.Ordinal);
             foreach (var t in request.Tickets)
             {

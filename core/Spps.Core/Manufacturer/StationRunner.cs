@@ -6,15 +6,18 @@ using Spps.Device.Reference;
 
 namespace Spps.Core.Manufacturer;
 
-/// <summary>What happened on one board.</summary>
-public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc);
+/// <summary>What happened on one board. A skipped board was left alone because its state did not fit the action (no code used).</summary>
+public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc, bool Skipped = false)
+{
+    public bool Failed => !Succeeded && !Skipped;
+}
 
 /// <summary>
 /// Runs one programming action on every device the programmer finds, boards in parallel (gang
 /// programming). Per device: identify, get the authorization code from the M-HSM, load it, send the
 /// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
 /// </summary>
-public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
+public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job, bool reprogram = false)
 {
     public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default)
     {
@@ -31,6 +34,19 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
             report(results[i]);
         });
         return results;
+    }
+
+    /// <summary>Why this device cannot use a code for <paramref name="action"/> now, or null when it can.</summary>
+    private string? Unusable(ProgrammingAction action, DeviceState state, JobBitstream bitstream)
+    {
+        var holdsThisDesign = state.Programmed && state.DesignDigest == bitstream.DesignDigest;
+        if (action.NeedsProgrammedDevice && !state.Programmed)
+            return $"device {state.Dsn} is blank: no {action} code was used";
+        if (action == ProgrammingAction.Verify && !holdsThisDesign)
+            return $"device {state.Dsn} holds another design ({state.Design ?? "unknown"}): no VERIFY code was used";
+        if (action == ProgrammingAction.Program && holdsThisDesign && !reprogram)
+            return $"device {state.Dsn} already holds this design: no code was used (add -reprogram to program it again)";
+        return null;
     }
 
     private static BoardResult NotStarted(IJtagPort port, ProgrammingAction action)
@@ -50,6 +66,9 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
                 throw new SppsException(ErrorCodes.WrongDevice, $"IDCODE 0x{idcode:X8} is not a reference-family device (0x{JtagInstructions.ReferenceIdCode:X8}).");
             dsn = device.ReadDsn();
             var state = device.State();
+            // Read before asking for a code: a code is spent only where the device can use it.
+            if (Unusable(action, state, bitstream) is { } why)
+                return new BoardResult(port.Location, dsn, action, false, why, ErrorCodes.DeviceStateRefused, null, Skipped: true);
             var evidence = new DeviceEvidence(ticket.Id, action, Dsn.Parse(dsn, what => new SppsException(ErrorCodes.DeviceProtocol, $"The device reported {what}.")),
                 ticket.KeyMode.RequiresDeviceCertificate ? device.Certificate() : null,
                 ticket.KeyMode.RequiresDeviceEphemeral ? device.NewEphemeralKey() : null,

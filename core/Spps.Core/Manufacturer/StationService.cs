@@ -32,11 +32,13 @@ public sealed record JobStatus(JobFile Job, IReadOnlyList<TicketStatus> Tickets,
 /// <summary>What a production run did: one result per board, in port order.</summary>
 public sealed record ProductionRun(ProgrammingAction Action, string Programmer, string Issuer, IReadOnlyList<BoardResult> Boards, bool Cancelled)
 {
-    public IReadOnlyList<BoardResult> Failed => Boards.Where(b => !b.Succeeded).ToList();
+    public IReadOnlyList<BoardResult> Failed => Boards.Where(b => b.Failed).ToList();
+
+    public IReadOnlyList<BoardResult> Skipped => Boards.Where(b => b.Skipped).ToList();
 }
 
-/// <summary>Where a production run is: sent before the work (Started) and after each board.</summary>
-public sealed record ProductionProgress(int Done, int Total, BoardResult? Board);
+/// <summary>Where a production run is: sent once before the work (no board yet) and after each board.</summary>
+public sealed record ProductionProgress(ProgrammingAction Action, string Programmer, string Issuer, int Done, int Total, BoardResult? Board);
 
 /// <summary>
 /// The CM site's application service (FlashPro Express): M-HSM parameters, job requests, job projects,
@@ -112,7 +114,7 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     /// new boards from starting; a board in flight finishes (or fails) cleanly, so project and ledger stay
     /// consistent, and the result says it was cancelled.
     /// </summary>
-    public ProductionRun Run(string programmer, int? parallel, IProgress<ProductionProgress>? progress, CancellationToken cancel)
+    public ProductionRun Run(string programmer, int? parallel, IProgress<ProductionProgress>? progress, CancellationToken cancel, bool reprogram = false)
     {
         var project = RequireProject();
         var colon = programmer.IndexOf(':');
@@ -125,10 +127,10 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         var action = project.Action;
         using var service = MhsmServiceClient.Find(env.Home, project.MHsmUuid);
         IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
-        progress?.Report(new ProductionProgress(0, ports.Count, null));
+        progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, 0, ports.Count, null));
         var done = 0;
-        var boards = new StationRunner(issuer, project, job).Run(action, ports, parallel ?? ports.Count, board =>
-            progress?.Report(new ProductionProgress(Interlocked.Increment(ref done), ports.Count, board)), cancel);
+        var boards = new StationRunner(issuer, project, job, reprogram).Run(action, ports, parallel ?? ports.Count, board =>
+            progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, Interlocked.Increment(ref done), ports.Count, board)), cancel);
         return new ProductionRun(action, provider.Name, issuer.Description, boards, cancel.IsCancellationRequested);
     }
 

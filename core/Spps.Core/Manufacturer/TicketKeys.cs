@@ -48,7 +48,7 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
         var kip = Hsm.FindKey(Label(e.TicketId, "kip"))
             ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {e.TicketId} has ended: its keys are destroyed.");
         var nonce = RandomNumberGenerator.GetBytes(16);
-        var info = ProtocolLabels.DeviceKey(mode.Name, e.TicketId.Value, e.Dsn.Value);
+        var info = ProtocolLabels.DeviceKey(mode.Name, e.TicketId.Value, e.Action.Name, e.Dsn.Value);
         var session = new List<IKeyHandle>();
         string? eph1 = null, eph2 = null;
         try

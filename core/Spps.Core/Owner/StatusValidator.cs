@@ -1,4 +1,3 @@
-using Newtonsoft.Json.Linq;
 using Spps.Contracts.Hsm;
 using Spps.Core.Identifiers;
 using Spps.Core.Domain;
@@ -10,17 +9,38 @@ using Spps.Device.Reference;
 
 namespace Spps.Core.Owner;
 
-/// <summary>The outcome of checking one status file.</summary>
+/// <summary>What kind of warning the post-production check raised (callers decide on the kind, never on the text).</summary>
+public enum WarningKind
+{
+    /// <summary>A device received a code but returned no CoC (interrupted, or not yet reported).</summary>
+    DeviceWithoutCoc,
+    /// <summary>A device reported a result other than success.</summary>
+    DeviceResult,
+}
+
+/// <summary>A warning of the post-production check.</summary>
+public sealed record ValidationWarning(WarningKind Kind, string Message);
+
+/// <summary>One ticket as the check counted it from its verified ledger chain.</summary>
+public sealed record TicketCount(TicketId Id, string Name, ProgrammingAction Action, long MaxDevice, long Issued, string State);
+
+/// <summary>The outcome of checking one status file: the report lines, and the same facts typed.</summary>
 public sealed class ValidationReport
 {
     public List<string> Lines { get; } = new();
     public List<string> Failures { get; } = new();
-    public List<string> Warnings { get; } = new();
-    public JObject Data { get; } = new();
+    public List<ValidationWarning> Warnings { get; } = new();
+    public List<TicketCount> Tickets { get; } = new();
+    public string Job { get; set; } = "";
+    public string HsmTask { get; set; } = "";
+    public bool Final { get; set; }
+    public int CocsValid { get; set; }
+    public int CocsInvalid { get; set; }
+    public int CocsTotal { get; set; }
     public bool Valid => Failures.Count == 0;
 
     public void Fail(string message) { Failures.Add(message); Lines.Add("  FAILED: " + message); }
-    public void Warn(string message) { Warnings.Add(message); Lines.Add("  warning: " + message); }
+    public void Warn(WarningKind kind, string message) { Warnings.Add(new ValidationWarning(kind, message)); Lines.Add("  warning: " + message); }
 }
 
 /// <summary>
@@ -49,7 +69,6 @@ public static class StatusValidator
         if (task.Exports.All(e => e.Digest != status.JobDigest))
             report.Fail("the status is for a job file this project never exported");
 
-        var ticketsData = new JArray();
         var issuedByTicket = new Dictionary<string, HashSet<string>>();
         foreach (var st in status.Tickets)
         {
@@ -71,7 +90,7 @@ public static class StatusValidator
             if (st.Issued != dsns.Count) report.Fail($"ticket {st.Spec.Name} claims {st.Issued} devices but its ledger records {dsns.Count}");
             if (st.Spec.MaxDevice >= 0 && dsns.Count > st.Spec.MaxDevice) report.Fail($"ticket {st.Spec.Name}: {dsns.Count} devices, more than max_device {st.Spec.MaxDevice} (overbuild)");
             if (status.Final) CheckCertifier(st, entry, hsm, master, reply.MHsmUuid, report);
-            ticketsData.Add(new JObject { ["ticket_id"] = st.Id.Value, ["name"] = st.Spec.Name, ["action"] = st.Spec.Action.Name, ["max_device"] = st.Spec.MaxDevice, ["issued"] = dsns.Count, ["state"] = st.State });
+            report.Tickets.Add(new TicketCount(st.Id, st.Spec.Name, st.Spec.Action, st.Spec.MaxDevice, dsns.Count, st.State));
         }
         foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id.Value != t.TicketId)))
             report.Fail($"ticket {missing.Name} is missing from the status");
@@ -80,14 +99,10 @@ public static class StatusValidator
         report.Lines.Add("");
         report.Lines.Add($"Certificates of Conformance: {valid} valid, {invalid} invalid, {status.Cocs.Count} in all");
         report.Lines.Add(report.Valid ? "Job status is VALID." : $"Job status is INVALID: {report.Failures.Count} problem(s).");
-        report.Data["job"] = status.Job;
-        report.Data["hsm_task"] = status.HsmTask;
-        report.Data["final"] = status.Final;
-        report.Data["valid"] = report.Valid;
-        report.Data["tickets"] = ticketsData;
-        report.Data["cocs"] = new JObject { ["valid"] = valid, ["invalid"] = invalid, ["total"] = status.Cocs.Count };
-        report.Data["failures"] = new JArray(report.Failures);
-        report.Data["warnings"] = new JArray(report.Warnings);
+        report.Job = status.Job;
+        report.HsmTask = status.HsmTask;
+        report.Final = status.Final;
+        (report.CocsValid, report.CocsInvalid, report.CocsTotal) = (valid, invalid, status.Cocs.Count);
         return report;
     }
 
@@ -187,7 +202,7 @@ public static class StatusValidator
                 if (coc.DesignDigest != bitstreams[coc.TicketId].DesignDigest) { invalid++; report.Fail($"CoC of device {coc.Dsn} reports design digest {coc.DesignDigest[..Math.Min(16, coc.DesignDigest.Length)]}…, not the job's"); continue; }
                 if (coc.Action != ticket.Action) { invalid++; report.Fail($"CoC of device {coc.Dsn} is for {coc.Action} under a {ticket.Action} ticket"); continue; }
                 if (!issued.TryGetValue(coc.TicketId, out var dsns) || !dsns.Contains(coc.Dsn)) { invalid++; report.Fail($"CoC of device {coc.Dsn} has no authorization code in the ledger"); continue; }
-                if (coc.Result is not ("PROGRAMMED" or "VERIFIED" or "ERASED")) report.Warn($"device {coc.Dsn}: {coc.Action} result {coc.Result}");
+                if (coc.Result is not ("PROGRAMMED" or "VERIFIED" or "ERASED")) report.Warn(WarningKind.DeviceResult, $"device {coc.Dsn}: {coc.Action} result {coc.Result}");
                 covered.Add((coc.TicketId, coc.Dsn));
                 valid++;
             }
@@ -196,11 +211,21 @@ public static class StatusValidator
         {
             foreach (var key in cocKeys.Values) hsm.Destroy(key);
         }
+        // One PROGRAM code, one device, one CoC: more means a device was programmed more than once.
+        bool IsProgram(string ticketId) => tickets.TryGetValue(ticketId, out var t) && t.Action == ProgrammingAction.Program.Name;
+        foreach (var group in status.Cocs.Where(c => IsProgram(c.TicketId)).GroupBy(c => (c.TicketId, c.Dsn)).Where(g => g.Count() > 1))
+            report.Fail($"device {group.Key.Dsn} returned {group.Count()} CoCs under one code of ticket {tickets.GetValueOrDefault(group.Key.TicketId)?.Name ?? group.Key.TicketId}: it was programmed more than once");
+        foreach (var (ticketId, dsns) in issued.Where(i => IsProgram(i.Key)))
+        {
+            var cocCount = status.Cocs.Count(c => c.TicketId == ticketId);
+            if (cocCount > dsns.Count)
+                report.Fail($"ticket {task.Tickets.First(t => t.TicketId == ticketId).Name}: {cocCount} CoCs for {dsns.Count} device(s) with a code");
+        }
         foreach (var (ticketId, dsns) in issued)
         {
             var ticket = task.Tickets.First(t => t.TicketId == ticketId);
             foreach (var dsn in dsns.Where(d => !covered.Contains((ticketId, d))))
-                report.Warn($"ticket {ticket.Name}: device {dsn} received a code but returned no CoC (interrupted, or not yet reported)");
+                report.Warn(WarningKind.DeviceWithoutCoc, $"ticket {ticket.Name}: device {dsn} received a code but returned no CoC (interrupted, or not yet reported)");
         }
         return (valid, invalid);
     }
