@@ -14,6 +14,7 @@ internal sealed class LyingPort(IJtagPort inner, Tricks tricks) : IJtagPort
     private readonly List<byte> _request = new();
     private byte[]? _response;
     private uint _instruction = JtagInstructions.IdCode;
+    private string? _dsn;
 
     public string Location => inner.Location;
 
@@ -52,6 +53,10 @@ internal sealed class LyingPort(IJtagPort inner, Tricks tricks) : IJtagPort
             case JtagInstructions.MailboxRead:
                 (_response ?? []).AsSpan(0, Math.Min(_response?.Length ?? 0, output.Length)).CopyTo(output);
                 return output;
+            case JtagInstructions.Dsn:
+                var dsn = inner.ShiftDr(tdi, bitLength);
+                _dsn = Convert.ToHexStringLower(dsn);
+                return dsn;
             default:
                 return inner.ShiftDr(tdi, bitLength);
         }
@@ -83,7 +88,20 @@ internal sealed class LyingPort(IJtagPort inner, Tricks tricks) : IJtagPort
 
     private byte[] Rewrite(byte[] request)
     {
-        if (request.Length == 0 || (MailboxCommand)request[0] != MailboxCommand.LoadAuthCode || tricks.RelabelFrom is null) return request;
+        if (request.Length == 0 || (MailboxCommand)request[0] != MailboxCommand.LoadAuthCode) return request;
+        if (tricks.ReplayFile is { } replay)
+        {
+            if (!File.Exists(replay))
+            {
+                File.WriteAllBytes(replay, request);
+                return request;
+            }
+            var captured = File.ReadAllBytes(replay);
+            var replayed = JsonNode.Parse(captured.AsSpan(1))!.AsObject();
+            replayed["dsn"] = _dsn; // addressed to this device: only the device's own key derivation can tell
+            return [captured[0], .. System.Text.Encoding.UTF8.GetBytes(replayed.ToJsonString())];
+        }
+        if (tricks.RelabelFrom is null) return request;
         var code = JsonNode.Parse(request.AsSpan(1))!.AsObject();
         if ((string?)code["action"] == tricks.RelabelFrom) code["action"] = tricks.RelabelTo;
         return [request[0], .. System.Text.Encoding.UTF8.GetBytes(code.ToJsonString())];

@@ -5,9 +5,10 @@ namespace Spps.Attack.Programmer;
 /// <list type="bullet">
 /// <item><c>SPPS_ATTACK_RELABEL=FROM:TO</c>: the action of every authorization code sent to a device (e.g. VERIFY:PROGRAM).</item>
 /// <item><c>SPPS_ATTACK_CLAIM_STATE=blank</c> or <c>programmed:DESIGN:DIGEST</c>: what every device's GET_STATE answer says.</item>
+/// <item><c>SPPS_ATTACK_REPLAY=FILE</c>: the first authorization code sent to a device is kept in FILE; every later one is replaced by it, readdressed to the device's DSN.</item>
 /// </list>
 /// </summary>
-public sealed record Tricks(string? RelabelFrom, string? RelabelTo, string? ClaimState, string? ClaimDesign, string? ClaimDigest)
+public sealed record Tricks(string? RelabelFrom, string? RelabelTo, string? ClaimState, string? ClaimDesign, string? ClaimDigest, string? ReplayFile)
 {
     public static Tricks FromEnvironment()
     {
@@ -23,6 +24,6 @@ public sealed record Tricks(string? RelabelFrom, string? RelabelTo, string? Clai
             state = parts[0];
             if (parts.Length == 3) (design, digest) = (parts[1], parts[2]);
         }
-        return new Tricks(from, to, state, design, digest);
+        return new Tricks(from, to, state, design, digest, Environment.GetEnvironmentVariable("SPPS_ATTACK_REPLAY") is { Length: > 0 } replay ? replay : null);
     }
 }

@@ -52,8 +52,9 @@ public static class Cm
         ((JArray)Header(path)["tickets"]!).ToDictionary(t => (string)t["name"]!, t => (string)t["ticket_id"]!);
 
     /// <summary>Installs the dishonest programmer plugin (programmer <c>attack:DIR</c>) with the given tricks.</summary>
-    public static void UseAttackProgrammer(Site cm, string? relabel = null, string? claimState = null)
+    public static void UseAttackProgrammer(Site cm, string? relabel = null, string? claimState = null, string? replay = null)
     {
+        if (replay is not null) cm.Environment["SPPS_ATTACK_REPLAY"] = replay;
         cm.Environment["SPPS_PLUGIN_PATH"] = Path.Combine(AppContext.BaseDirectory, "attack-plugins");
         if (relabel is not null) cm.Environment["SPPS_ATTACK_RELABEL"] = relabel;
         if (claimState is not null) cm.Environment["SPPS_ATTACK_CLAIM_STATE"] = claimState;

@@ -23,4 +23,21 @@ public sealed class RelabelAttackTests
         Cm.AllBlank(t.Cm, boards);
         Assert.Equal(2, t.CodesLeft()["PROGRAM"]);
     }
+
+    /// <summary>A code captured on its way to one device and given to another: the device derives K_dev from its own key and DSN, so it refuses.</summary>
+    [Fact]
+    public void A_code_captured_for_one_device_does_not_program_another()
+    {
+        using var t = new Tutorial();
+        t.RunUntilJobLoaded();
+        var first = t.NewBoards(1);
+        var second = t.NewBoards(1);
+        Cm.UseAttackProgrammer(t.Cm, replay: t.Cm.PathOf("captured-code.json"));
+        Cm.Run(t, first, "PROGRAM", programmer: "attack").ShouldSucceed(); // the code passes, and is kept
+        Assert.True(File.Exists(t.Cm.PathOf("captured-code.json")));
+
+        Cm.Run(t, second, "PROGRAM", programmer: "attack").ShouldFail(5, "SPPS5002");
+
+        Cm.AllBlank(t.Cm, second);
+    }
 }

@@ -34,7 +34,8 @@ public sealed class TrustAttackTests
         t.Cm.Station("sim", "create-boards", "--dir", "fake", "--count", "1", "--vendor", vendor).ShouldSucceed();
         var roots = RootCertificates(vendor);
         Assert.NotEmpty(roots);
-        foreach (var root in roots) File.Copy(root, Path.Combine(t.Cm.Home, "trust", "cm-" + Path.GetFileName(root) + ".cer"), overwrite: true);
+        var trust = Directory.CreateDirectory(Path.Combine(t.Cm.Home, "trust")).FullName;
+        for (var i = 0; i < roots.Count; i++) File.Copy(roots[i], Path.Combine(trust, $"cm-root-{i}.cer"), overwrite: true);
 
         t.CmScript("FlashProExpress_Run_Program", "fake").ShouldFail(4, "SPPS4019");
         Cm.AllBlank(t.Cm, "fake");
