@@ -43,7 +43,8 @@ public sealed class JobManagerCommands : CommandSet
                 new("data_name", "programming data name", Required: true),
                 new("import_file", "the .jdc file", Required: true),
                 new("keyset_file", "keyset (a bare name is looked up in -hsm_keyset_dir)", Required: true),
-                new("link", "reference the JDC where it is instead of copying it (builds): its bytes are checked when a bitstream is made", IsFlag: true),
+                new("link", "reference the JDC where it is and check its bytes only when a bitstream is made (builds)", IsFlag: true),
+                new("keep_plaintext", "copy the JDC (the plaintext design) into the project; by default it is referenced where it is, and must stay there until init_bitstream", IsFlag: true),
             ], NewProgData, NeedsProject: true),
             new("set_envm_update", "Replace an eNVM client's content (Intel HEX or raw binary, at most the client's size).",
             [
@@ -199,15 +200,21 @@ public sealed class JobManagerCommands : CommandSet
         var name = call.Get("data_name");
         if (project.ProgData.Any(d => d.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Programming data '{name}' already exists in this project.", call.Location);
         var link = call.Flag("link");
+        var keepPlaintext = call.Flag("keep_plaintext"); // the project holds ciphertext only, unless the user asks (docs/decisions.md)
+        if (link && keepPlaintext)
+            throw new SppsException(ErrorCodes.InvalidOptionValue, "-link references the JDC where it is, -keep_plaintext copies it into the project: give one of them.", call.Location);
         var jdc = JdcFile.Open(_env.Resolve(call.Get("import_file")), verifyPayload: !link);
         var keysetPath = ResolveKeyset(call.Get("keyset_file"));
         var keyset = Keyset.Open(keysetPath, Uhsm());
-        var jdcCopy = link ? Path.GetFullPath(jdc.Path) : Path.Combine("data", name + ".jdc");
+        var jdcCopy = keepPlaintext ? Path.Combine("data", name + ".jdc") : Path.GetFullPath(jdc.Path);
         var keysetCopy = Path.Combine("data", name + ".keyset");
-        if (!link) IO.AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); });
+        if (keepPlaintext) IO.AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); }, IO.AtomicFile.OwnerOnly);
         IO.AtomicFile.WriteAllBytes(project.Absolute(keysetCopy), File.ReadAllBytes(keyset.Path));
         project.ProgData.Add(new ProgData { Name = name, JdcFile = jdcCopy, KeysetFile = keysetCopy, Design = jdc.Design, Device = jdc.Device, DesignDigest = jdc.DesignDigestHex });
         var result = new CommandResult().Say($"Imported design {jdc.Design} for {jdc.Device} as programming data {name} (design digest {jdc.DesignDigestHex}).");
+        result.Say(keepPlaintext
+            ? $"  The plaintext design is kept in the project ({jdcCopy}, mode 0600): whoever reads the project reads the design."
+            : $"  The JDC is referenced where it is ({jdcCopy}), not copied: keep it there until init_bitstream has run.");
         foreach (var c in jdc.Components) result.Say($"  {c.Type} {c.Name}: {c.Length} bytes");
         result.Data["design"] = jdc.Design;
         result.Data["design_digest"] = jdc.DesignDigestHex;
