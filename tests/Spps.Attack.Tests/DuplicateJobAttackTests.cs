@@ -6,14 +6,7 @@ public sealed class DuplicateJobAttackTests
     private static Tutorial UntilRequestAtCm()
     {
         var t = new Tutorial();
-        t.OeScript("JobManager_Set_HSM_Parameters").ShouldSucceed();
-        t.CmScript("FlashProExpress_Set_HSM_Parameters").ShouldSucceed();
-        t.OeScript("JobManager_Create_Keyset").ShouldSucceed();
-        t.MakeJdc(fabricBytes: 3000);
-        t.OeScript("JobManager_Create_Project").ShouldSucceed();
-        t.OeScript("JobManager_Create_HSM_Task").ShouldSucceed();
-        t.OeScript("JobManager_Create_HSM_Job_Request").ShouldSucceed();
-        Tutorial.Send(t.Oe, t.Cm, "MyProgJobRequest.req");
+        t.RunUntilRequestSent(fabricBytes: 3000);
         return t;
     }
 
