@@ -44,7 +44,8 @@ public sealed class JobManagerCommands : CommandSet
                 new("data_name", "programming data name", Required: true),
                 new("import_file", "the .jdc file", Required: true),
                 new("keyset_file", "keyset (a bare name is looked up in -hsm_keyset_dir)", Required: true),
-                new("link", "reference the JDC where it is instead of copying it (builds): its bytes are checked when a bitstream is made", IsFlag: true),
+                new("link", "reference the JDC where it is and check its bytes only when a bitstream is made (builds)", IsFlag: true),
+                new("keep_plaintext", "copy the JDC (the plaintext design) into the project; by default it is referenced where it is, and must stay there until init_bitstream", IsFlag: true),
             ], NewProgData, NeedsProject: true),
             new("set_envm_update", "Replace an eNVM client's content (Intel HEX or raw binary, at most the client's size).",
             [
@@ -160,9 +161,13 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult NewProgData(CommandCall call)
     {
-        var imported = _owner.ImportProgData(call.Get("data_name"), _env.Resolve(call.Get("import_file")), call.Get("keyset_file"), call.Flag("link"));
+        var keepPlaintext = call.Flag("keep_plaintext");
+        var imported = _owner.ImportProgData(call.Get("data_name"), _env.Resolve(call.Get("import_file")), call.Get("keyset_file"), call.Flag("link"), keepPlaintext);
         var jdc = imported.Jdc;
         var result = new CommandResult().Say($"Imported design {jdc.Design} for {jdc.Device} as programming data {imported.Data.Name} (design digest {jdc.DesignDigestHex}).");
+        result.Say(keepPlaintext
+            ? $"  The plaintext design is kept in the project ({imported.Data.JdcFile}, mode 0600): whoever reads the project reads the design."
+            : $"  The JDC is referenced where it is ({imported.Data.JdcFile}), not copied: keep it there until init_bitstream has run.");
         foreach (var c in jdc.Components) result.Say($"  {c.Type} {c.Name}: {c.Length} bytes");
         result.Data["design"] = jdc.Design;
         result.Data["design_digest"] = jdc.DesignDigestHex;

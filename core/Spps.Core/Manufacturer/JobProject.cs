@@ -101,7 +101,7 @@ public sealed class JobProject
     {
         var line = SnakeCaseJson.Serialize(coc).Concat("\n"u8.ToArray()).ToArray();
         using var gate = FileLock.Acquire(CocLock);
-        using var log = new FileStream(CocLog, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        using var log = new FileStream(CocLog, AtomicFile.AppendOptions(FileMode.Append, FileAccess.Write, FileShare.ReadWrite)); // 0640 at most
         log.Write(line);
         log.Flush(flushToDisk: true);
     }

@@ -27,7 +27,7 @@ public sealed class Ledger : IDisposable
         Directory.CreateDirectory(directory);
         _path = Path.Combine(directory, "ledger.jsonl");
         _lockPath = Path.Combine(directory, "ledger.lock");
-        _file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        _file = new FileStream(_path, AtomicFile.AppendOptions(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1)); // 0640 at most, whatever the umask
     }
 
     public string FilePath => _path;

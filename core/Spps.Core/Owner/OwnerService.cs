@@ -133,15 +133,21 @@ public sealed class OwnerService(SppsEnvironment env)
 
     public void SaveOpenProject() => Project?.Save();
 
-    public ProgDataImported ImportProgData(string name, string jdcPath, string keysetGiven, bool link)
+    /// <summary>
+    /// Imports a JDC. The project references it where it is (no plaintext design in the project) unless
+    /// <paramref name="keepPlaintext"/> copies it in (mode 0600); <paramref name="link"/> also skips the payload check (builds).
+    /// </summary>
+    public ProgDataImported ImportProgData(string name, string jdcPath, string keysetGiven, bool link, bool keepPlaintext = false)
     {
         var project = RequireProject();
         if (project.ProgData.Any(d => d.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Programming data '{name}' already exists in this project.");
+        if (link && keepPlaintext)
+            throw new SppsException(ErrorCodes.InvalidOptionValue, "-link references the JDC where it is, -keep_plaintext copies it into the project: give one of them.");
         var jdc = JdcFile.Open(jdcPath, verifyPayload: !link);
         var keyset = Keyset.Open(ResolveKeyset(keysetGiven), Uhsm());
-        var jdcCopy = link ? Path.GetFullPath(jdc.Path) : Path.Combine("data", name + ".jdc");
+        var jdcCopy = keepPlaintext ? Path.Combine("data", name + ".jdc") : Path.GetFullPath(jdc.Path);
         var keysetCopy = Path.Combine("data", name + ".keyset");
-        if (!link) AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); });
+        if (keepPlaintext) AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); }, AtomicFile.OwnerOnly);
         AtomicFile.WriteAllBytes(project.Absolute(keysetCopy), File.ReadAllBytes(keyset.Path));
         var data = new ProgData { Name = name, JdcFile = jdcCopy, KeysetFile = keysetCopy, Design = jdc.Design, Device = jdc.Device, DesignDigest = jdc.DesignDigestHex };
         project.ProgData.Add(data);
