@@ -25,7 +25,7 @@ public sealed class RollbackAttackTests
         Cm.AllBlank(t.Cm, more);
     }
 
-    [PendingDefenceFact(Pending.HsmHeldCount)]
+    [Fact]
     public void Copying_an_older_ledger_back_is_refused_at_once()
     {
         byte[]? beforeProduction = null;
@@ -36,7 +36,7 @@ public sealed class RollbackAttackTests
         ProgrammingMoreIsRefused(t, "SPPS4017");
     }
 
-    [PendingDefenceFact(Pending.HsmHeldCount)]
+    [Fact]
     public void Restoring_the_whole_M_HSM_state_folder_is_refused_at_once()
     {
         string? snapshot = null;
@@ -47,7 +47,7 @@ public sealed class RollbackAttackTests
         ProgrammingMoreIsRefused(t, "SPPS4017");
     }
 
-    [PendingDefenceFact(Pending.HsmHeldCount)]
+    [Fact]
     public void Deleting_the_ledgers_last_newline_is_refused_at_once()
     {
         using var t = SpendAllProgramCodes();

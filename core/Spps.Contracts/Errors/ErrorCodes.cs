@@ -66,6 +66,7 @@ public static class ErrorCodes
     public static readonly ErrorCode StatusInvalid = new("SPPS4014", nameof(StatusInvalid), ErrorCategory.Validation);
     public static readonly ErrorCode KeyFingerprintMismatch = new("SPPS4015", nameof(KeyFingerprintMismatch), ErrorCategory.Security);
     public static readonly ErrorCode DfkMissing = new("SPPS4016", nameof(DfkMissing), ErrorCategory.Security);
+    public static readonly ErrorCode LedgerRolledBack = new("SPPS4017", nameof(LedgerRolledBack), ErrorCategory.Security);
     public static readonly ErrorCode SecondReply = new("SPPS4018", nameof(SecondReply), ErrorCategory.Security);
     public static readonly ErrorCode NoDevices = new("SPPS5001", nameof(NoDevices), ErrorCategory.Device);
     public static readonly ErrorCode DeviceRefused = new("SPPS5002", nameof(DeviceRefused), ErrorCategory.Device);

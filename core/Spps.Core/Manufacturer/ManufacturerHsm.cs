@@ -105,6 +105,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
             foreach (var (ticket, load) in loads)
             {
                 _ticketKeys.Unwrap(ticket);
+                _ticketKeys.StartCount(ticket.Id);
                 _ledger.Append(load);
             }
             return 0;
@@ -122,24 +123,24 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         var request = new IssueRequest(evidence.TicketId, evidence.Action, evidence.Dsn, evidence.Certificate is not null, evidence.EphemeralKey is not null);
         var decision = _ledger.Locked(() =>
         {
-            var decision = TicketPolicy.Decide(_ledger.Ticket(evidence.TicketId), request);
-            if (decision is IssueDecision.Count count) _ledger.Append(count.Event, durable: false);
+            var state = _ledger.Ticket(evidence.TicketId);
+            if (state is { Loaded: true, Ended: false }) _ticketKeys.CheckCount(state.Id, state.Name, state.Issued);
+            var decision = TicketPolicy.Decide(state, request);
+            if (decision is IssueDecision.Count count)
+            {
+                // Durable before the code exists (a crash loses the code, never the count), and before the HSM's count moves.
+                _ledger.Append(count.Event, durable: true);
+                _ticketKeys.AdvanceCount(count.Event.Ticket, count.Event.N);
+            }
             return decision;
         });
         return decision switch
         {
-            IssueDecision.Count count => Durable(() => _ticketKeys.AuthCode(evidence, count.KeyMode)),
+            IssueDecision.Count count => _ticketKeys.AuthCode(evidence, count.KeyMode),
             IssueDecision.Retry retry => _ticketKeys.AuthCode(evidence, retry.KeyMode),
             IssueDecision.Refuse refuse => throw refuse.Error,
             _ => throw new InvalidOperationException(decision.GetType().Name),
         };
-    }
-
-    // Before the code exists: a crash now loses the code, never the count.
-    private T Durable<T>(Func<T> work)
-    {
-        _ledger.MakeDurable();
-        return work();
     }
 
     public TicketState? Ticket(TicketId id) => _ledger.Ticket(id);
@@ -160,6 +161,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<TicketId> ticketIds, bool terminate) => _ledger.Locked(() =>
     {
         var states = ticketIds.Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to this M-HSM.")).ToList();
+        foreach (var s in states.Where(s => s is { Loaded: true, Ended: false })) _ticketKeys.CheckCount(s.Id, s.Name, s.Issued);
         var open = TicketPolicy.WithCodesLeft(states);
         if (open.Count > 0 && !terminate) throw PolicyErrors.CodesRemain(open);
         foreach (var s in states)
@@ -180,7 +182,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         {
             ["TicketId"] = ticket.Value, ["Count"] = certifier.Count, ["ChainHead"] = certifier.ChainHead, ["Mode"] = certifier.Mode, ["Mac"] = certifier.Mac,
         }.ToString(Formatting.None));
-        _ticketKeys.Destroy(ticket);
+        _ticketKeys.Destroy(ticket, end.Count);
         return certifier;
     }
 

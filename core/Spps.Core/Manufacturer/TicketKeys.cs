@@ -97,11 +97,48 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     }
 
     /// <summary>Destroys a ticket's keys (after its certifier is safely stored).</summary>
-    public void Destroy(TicketId ticket)
+    public void Destroy(TicketId ticket, long finalCount)
     {
-        foreach (var part in new[] { "kend", "kip" })
-            if (Hsm.FindKey(Label(ticket, part)) is { } key) Hsm.Destroy(key);
+        foreach (var label in new[] { Label(ticket, "kend"), Label(ticket, "kip"), CountLabel(ticket, finalCount) })
+            if (Hsm.FindKey(label) is { } key) Hsm.Destroy(key);
     }
+
+    /// <summary>
+    /// The count the M-HSM holds for a ticket, inside the HSM where a file copy cannot bring an old value
+    /// back: one persistent marker key, labelled with the count. Moving it (create n+1, then destroy n)
+    /// happens after the ledger record of device n+1 is durable.
+    /// </summary>
+    public static string CountLabel(TicketId ticket, long count) => Label(ticket, $"count/{count}");
+
+    public void StartCount(TicketId ticket)
+    {
+        if (Hsm.FindKey(CountLabel(ticket, 0)) is null) Marker(ticket, 0);
+    }
+
+    public void AdvanceCount(TicketId ticket, long count)
+    {
+        if (Hsm.FindKey(CountLabel(ticket, count)) is null) Marker(ticket, count);
+        if (Hsm.FindKey(CountLabel(ticket, count - 1)) is { } previous) Hsm.Destroy(previous);
+    }
+
+    /// <summary>
+    /// Checks the ledger's count against the HSM's: equal, or one behind after a crash between the durable
+    /// record and the marker's move (repaired here). Anything else means the ledger files were rolled back.
+    /// </summary>
+    public void CheckCount(TicketId ticket, string name, long ledgerCount)
+    {
+        if (Hsm.FindKey(CountLabel(ticket, ledgerCount)) is not null) return;
+        if (ledgerCount > 0 && Hsm.FindKey(CountLabel(ticket, ledgerCount - 1)) is not null)
+        {
+            AdvanceCount(ticket, ledgerCount);
+            return;
+        }
+        throw new SppsException(ErrorCodes.LedgerRolledBack,
+            $"Ticket {name} ({ticket}): the ledger records {ledgerCount} device(s), but the count this M-HSM holds in its HSM differs: the ledger files were restored, truncated or edited. Stop production and keep every file for audit.");
+    }
+
+    private void Marker(TicketId ticket, long count) =>
+        Hsm.Generate(new KeySpec(CountLabel(ticket, count), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
 
     /// <summary>Imports a DFK database's lot key, wrapped to this M-HSM's transport key.</summary>
     public void ImportFactoryKey(string lot, byte[] ephemeral, byte[] wrapped)
