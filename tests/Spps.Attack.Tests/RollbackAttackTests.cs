@@ -81,7 +81,7 @@ public sealed class RollbackAttackTests
     /// included) rolls the count back unseen by the M-HSM. The OE saw an intermediate status before the
     /// rollback; the end status's chain does not extend it, and the OE's check says so.
     /// </summary>
-    [PendingDefenceFact(Pending.OeChainMemory)]
+    [Fact]
     public void Restoring_the_whole_CM_home_is_caught_by_the_OE_once_it_saw_a_status()
     {
         using var t = new Tutorial();

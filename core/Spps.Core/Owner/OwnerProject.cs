@@ -161,6 +161,10 @@ public sealed class TicketEntry
     public string? TicketId { get; set; }
     public string? WrappedEndKey { get; set; }
 
+    /// <summary>How much of the ticket's ledger chain the OE has seen in a valid status: its length and head.</summary>
+    public long? SeenRecords { get; set; }
+    public string? SeenHead { get; set; }
+
     public TicketSpec Spec => new(Name, Device, Domain.ProgrammingAction.Parse(Action, what => new SppsException(ErrorCodes.ProjectInvalid, $"Ticket {Name}: the action must be {what}.")), MaxDevice);
 }
 

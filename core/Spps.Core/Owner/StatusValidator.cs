@@ -84,6 +84,7 @@ public static class StatusValidator
                 continue;
             }
             var dsns = CheckChain(st, report);
+            CheckExtendsSeen(st, entry, report);
             issuedByTicket[st.Id.Value] = dsns;
             var left = st.Spec.MaxDevice < 0 ? "unlimited" : Math.Max(0, st.Spec.MaxDevice - dsns.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
             report.Lines.Add($"Devices authorized: {dsns.Count} of {st.Spec.MaxText}; codes left: {(st.State == "active" ? left : "0")}; state: {st.State}");
@@ -99,11 +100,31 @@ public static class StatusValidator
         report.Lines.Add("");
         report.Lines.Add($"Certificates of Conformance: {valid} valid, {invalid} invalid, {status.Cocs.Count} in all");
         report.Lines.Add(report.Valid ? "Job status is VALID." : $"Job status is INVALID: {report.Failures.Count} problem(s).");
+        if (report.Valid) RememberChains(status, task);
         report.Job = status.Job;
         report.HsmTask = status.HsmTask;
         report.Final = status.Final;
         (report.CocsValid, report.CocsInvalid, report.CocsTotal) = (valid, invalid, status.Cocs.Count);
         return report;
+    }
+
+    /// <summary>
+    /// A later status must extend the chain the OE saw before: a CM that restores every file (the whole
+    /// home, a software HSM's store included) rolls the ledger back, and the chain it then reports forks.
+    /// </summary>
+    private static void CheckExtendsSeen(StatusTicket st, TicketEntry entry, ValidationReport report)
+    {
+        if (entry.SeenRecords is not { } seen || entry.SeenHead is not { } head) return;
+        if (st.Records.Count < seen || st.Records[(int)seen - 1].Hash != head)
+            report.Fail($"ticket {st.Spec.Name}: its ledger chain does not extend the one an earlier status showed ({seen} record(s), head {head[..16]}…): the CM's M-HSM state was rolled back");
+    }
+
+    /// <summary>Remembers each ticket's chain once a whole status validated, so a later one must extend it.</summary>
+    private static void RememberChains(JobStatusFile status, HsmTask task)
+    {
+        foreach (var st in status.Tickets)
+            if (task.Tickets.FirstOrDefault(t => t.TicketId == st.Id.Value) is { } entry && st.Records.Count > 0 && st.Records.Count >= (entry.SeenRecords ?? 0))
+                (entry.SeenRecords, entry.SeenHead) = (st.Records.Count, st.Records[^1].Hash);
     }
 
     private static HashSet<string> CheckChain(StatusTicket st, ValidationReport report)
