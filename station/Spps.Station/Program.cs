@@ -11,13 +11,13 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
     "Runs FlashPro Express Tcl scripts (spps-station script FILE.tcl), every FlashPro Express command as a subcommand, " +
     "and simulated boards (spps-station sim). State lives under SPPS_HOME (default ~/.spps); the programmer comes from SPPS_PROGRAMMER (e.g. sim:./boards).");
 
-var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl)" };
+var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl), or - to read commands from standard input (a console on a terminal)" };
 var scriptProgrammer = new Option<string>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER)" };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
 script.SetAction(parse =>
 {
     if (parse.GetValue(scriptProgrammer) is { } programmer) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, programmer);
-    return ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env));
+    return ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, (env, output) => new FlashProCommands(env) { Progress = StationConsoleProgress.For(output) });
 });
 root.Subcommands.Add(script);
 
@@ -94,7 +94,7 @@ serve.SetAction(parse =>
 mhsmCommand.Subcommands.Add(serve);
 root.Subcommands.Add(mhsmCommand);
 
-CommandLineFactory.AddScriptCommands(root, env => new FlashProCommands(env), "the job project (.pro) to open");
+CommandLineFactory.AddScriptCommands(root, (env, output) => new FlashProCommands(env) { Progress = StationConsoleProgress.For(output) }, "the job project (.pro) to open");
 return CommandLineFactory.Invoke(root, args);
 
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>

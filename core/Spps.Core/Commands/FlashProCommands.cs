@@ -72,6 +72,12 @@ public sealed class FlashProCommands : CommandSet, IDisposable
     public override IReadOnlyList<CommandSpec> Commands { get; }
     public JobProject? Project => _project;
 
+    /// <summary>Where run_selected_actions reports as it goes (console or web presenters); without one, one notice per board.</summary>
+    public Action<StationProgress>? Progress { get; set; }
+
+    /// <summary>Fires to stop run_selected_actions: devices not yet started are not run (the web UI's STOP).</summary>
+    public CancellationToken Stop { get; set; }
+
     public ManufacturerHsm Mhsm => _mhsm ??= ManufacturerHsm.Open(_env);
 
     private JobProject RequireProject() => _project ?? throw new SppsException(ErrorCodes.NoProjectOpen, "No job project is open: run open_project -project {FOLDER/NAME.pro} first.");
@@ -187,17 +193,22 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         var parallel = (int)(call.Long("parallel", 1, 1024) ?? ports.Count);
         using var service = MhsmServiceClient.Find(_env.Home, project.MHsmUuid);
         IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
-        var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}; authorization codes from {issuer.Description}.");
+        var header = $"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}; authorization codes from {issuer.Description}.";
+        var result = new CommandResult();
+        _env.Notice(header);
         var runner = new StationRunner(issuer, project, job);
-        var boards = runner.Run(project.ProgrammingAction, ports, parallel, board =>
-            _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}"));
+        var boards = runner.Run(project.ProgrammingAction, ports, parallel, Progress ?? (e =>
+        {
+            if (e is StationProgress.DeviceFinished { Result: var board })
+                _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}");
+        }), Stop);
         var failed = boards.Where(b => !b.Succeeded).ToList();
         result.Data["action"] = project.ProgrammingAction;
         result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode }));
         result.Say($"{boards.Count - failed.Count} of {boards.Count} device(s) succeeded.");
         if (failed.Count > 0)
             throw new CommandFailedException(result, new SppsException(failed[0].ErrorCode ?? ErrorCodes.DeviceRefused,
-                $"{failed.Count} of {boards.Count} device(s) failed {project.ProgrammingAction}: " + string.Join("; ", failed.Select(f => $"{Path.GetFileName(f.Location)}: {f.Message}")), call.Location));
+                $"{failed.Count} of {boards.Count} device(s) failed {project.ProgrammingAction}:\n" + BoardResultGroups.Summary(failed), call.Location));
         return result;
     }
 

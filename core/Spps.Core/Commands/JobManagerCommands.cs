@@ -111,6 +111,9 @@ public sealed class JobManagerCommands : CommandSet
     public override IReadOnlyList<CommandSpec> Commands { get; }
     public OwnerProject? Project => _project;
 
+    /// <summary>The folder new_project made in this session (it did not exist before), for a host that undoes a failed script.</summary>
+    public string? CreatedProjectFolder { get; private set; }
+
     private OwnerProject RequireProject() => _project ?? throw new SppsException(ErrorCodes.NoProjectOpen, "No project is open: run new_project or open_project first.");
 
     private RoleKeys Uhsm()
@@ -171,7 +174,10 @@ public sealed class JobManagerCommands : CommandSet
     private CommandResult NewProject(CommandCall call)
     {
         _project = OwnerProject.Create(_env.Resolve(call.Get("location")), call.Get("name"));
+        var folder = Path.GetDirectoryName(_project.FilePath)!;
+        var fresh = !Directory.Exists(folder);
         _project.Save();
+        if (fresh) CreatedProjectFolder = folder;
         var result = new CommandResult().Say($"Created project {_project.FilePath}");
         result.Data["project"] = _project.FilePath;
         return result;

@@ -15,7 +15,11 @@ public sealed record BoardResult(string Location, string? Dsn, string Action, bo
 /// </summary>
 public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
 {
-    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
+    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report) =>
+        Run(action, ports, parallelism, e => { if (e is StationProgress.DeviceFinished f) report(f.Result); }, CancellationToken.None);
+
+    /// <summary>As above, telling <paramref name="progress"/> as it goes; once <paramref name="stop"/> fires, devices not yet started are not run.</summary>
+    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<StationProgress> progress, CancellationToken stop)
     {
         var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
         var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
@@ -23,11 +27,28 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
                 $"Job {job.Job} has no ticket for {action} on {chainDevice.Name}: the OE authorized only {string.Join(", ", job.Tickets.Select(t => t.Spec.Action).Distinct())}.");
         var bitstream = job.Bitstreams.First(b => b.Name == ticket.Bitstream);
         var results = new BoardResult[ports.Count];
+        int done = 0, passed = 0;
+        progress(new StationProgress.Started(action, ports.Count));
         Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
-            results[i] = RunOne(ports[i], action, ticket, bitstream);
-            report(results[i]);
+            if (stop.IsCancellationRequested)
+            {
+                ports[i].Dispose();
+                results[i] = new BoardResult(ports[i].Location, null, action, false, "Not run: the operator stopped the run before this device started.", ErrorCodes.Stopped, null);
+            }
+            else
+            {
+                progress(new StationProgress.DeviceStarted(ports[i].Location, ports.Count));
+                results[i] = RunOne(ports[i], action, ticket, bitstream);
+            }
+            lock (results)
+            {
+                done++;
+                if (results[i].Succeeded) passed++;
+                progress(new StationProgress.DeviceFinished(results[i], done, ports.Count, passed, done - passed));
+            }
         });
+        progress(new StationProgress.Finished(results, stop.IsCancellationRequested));
         return results;
     }
 
