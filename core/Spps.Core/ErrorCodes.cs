@@ -42,6 +42,7 @@ public static class ErrorCodes
     public const string WrongOrder = "SPPS2012";
     public const string OptionNotAllowed = "SPPS2013";
     public const string ServiceAlreadyRunning = "SPPS2014";
+    public const string UiNeedsToken = "SPPS2015";
 
     public const string HsmLocatorInvalid = "SPPS3001";
     public const string PluginNotFound = "SPPS3002";
