@@ -18,6 +18,8 @@ public sealed class StationConsoleProgress
     private readonly ManualResetEventSlim _ready = new();
     private readonly ManualResetEventSlim _finished = new();
     private string _action = "";
+    private int _passed;
+    private int _failed;
 
     private StationConsoleProgress(HostOutput output, bool live)
     {
@@ -38,9 +40,10 @@ public sealed class StationConsoleProgress
                 if (_live) StartLive(s.Total);
                 break;
             case StationProgress.DeviceStarted d when _task is not null:
-                _task.Description = Describe(_task.Value, d.Total, null, null, Path.GetFileName(d.Location));
+                _task.Description = Describe(_task.Value, d.Total, _passed, _failed, Path.GetFileName(d.Location));
                 break;
             case StationProgress.DeviceFinished f when _live && _task is not null:
+                (_passed, _failed) = (f.Passed, f.Failed);
                 _task.Value = f.Done;
                 _task.Description = Describe(f.Done, f.Total, f.Passed, f.Failed, Path.GetFileName(f.Result.Location));
                 break;
@@ -59,11 +62,8 @@ public sealed class StationConsoleProgress
         }
     }
 
-    private string Describe(double done, int total, int? passed, int? failed, string? current)
-    {
-        var counts = passed is null ? "" : $" · [green]{passed} passed[/] · [red]{failed} failed[/]";
-        return $"{Markup.Escape(_action)} {(int)done}/{total}{counts}" + (current is null ? "" : $" · {Markup.Escape(current)}");
-    }
+    private string Describe(double done, int total, int passed, int failed, string? current) =>
+        $"{Markup.Escape(_action)} {(int)done}/{total} · [green]{passed} passed[/] · [red]{failed} failed[/]" + (current is null ? "" : $" · {Markup.Escape(current)}");
 
     private void StartLive(int total)
     {

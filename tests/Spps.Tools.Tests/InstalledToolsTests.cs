@@ -23,6 +23,10 @@ public sealed partial class InstalledToolsTests(Machine machine)
         Assert.Equal(version, Run.Start(spps, ["--version"], home, env).ShouldSucceed().Output.Trim());
         Assert.Equal(version, Run.Start(station, ["--version"], home, env).ShouldSucceed().Output.Trim());
 
+        // Shell completion (docs/install.md): what dotnet-suggest asks and what the installed programs answer.
+        Assert.Equal("run-selected-actions", Run.Start(station, ["[suggest:17]", "spps-station run-s"], home, env).ShouldSucceed().Output.Trim());
+        Assert.Equal("tutorial", Run.Start(spps, ["[suggest]", "tut"], home, env).ShouldSucceed().Output.Trim());
+
         var work = Path.Combine(home, "tutorial");
         Directory.CreateDirectory(work);
         Run.Start(spps, ["tutorial", "init", "."], work, env).ShouldSucceed();
@@ -64,6 +68,14 @@ public sealed partial class InstalledToolsTests(Machine machine)
         // script - reads the commands from standard input.
         var status = Run.Start(station, ["script", "-"], cm, cmEnv, "open_project -project {./MyProgJob/MyProgJob.pro}\nget_job_status\n").ShouldSucceed();
         Assert.Contains("Action: PROGRAM\nNumber of authorization codes left: 0", status.Output);
+        // On a terminal (util-linux script gives it one): one live line with n/N and the counts, no per-board lines.
+        Run.Start(station, ["set-programming-action", "--project", "MyProgJob/MyProgJob.pro", "--action", "VERIFY"], cm, cmEnv).ShouldSucceed();
+        var live = Run.Start("script", ["-qec", $"{station} run-selected-actions --project MyProgJob/MyProgJob.pro --programmer sim:boards", "/dev/null"], cm, cmEnv);
+        Assert.Contains("\u001b[", live.Output);
+        Assert.Matches(@"VERIFY 3/3 · \S*[0-3] passed\S* · \S*[0-3] failed", live.Output);
+        Assert.DoesNotMatch(@"\[[1-3]/3\] board-", live.Output);
+        Assert.Contains("VERIFY: ", live.Output);
+
         var sim = Run.Start(station, ["sim", "inspect", "--dir", "boards"], cm, cmEnv).ShouldSucceed();
         Assert.Equal(2, sim.Output.Split('\n').Count(l => l.Contains("programmed", StringComparison.Ordinal)));
     }
