@@ -11,7 +11,7 @@ var root = new RootCommand("spps — Job Manager for secure production programmi
 
 var scriptFile = new Argument<string>("file") { Description = "Job Manager script (.tcl), or - to read commands from standard input (a console on a terminal)" };
 var script = new Command("script", "Run a Job Manager Tcl script; relative paths resolve against the current directory.") { scriptFile };
-script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new JobManagerCommands(env), (commands, output) =>
+script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, (env, output) => new JobManagerCommands(env) { WorkProgress = WorkConsoleProgress.For(output) }, (commands, output) =>
 {
     var jobManager = (JobManagerCommands)commands;
     if (jobManager.Project is null) return;
@@ -74,5 +74,5 @@ tutorialInit.SetAction(parse => CommandLineFactory.Run(parse.GetValue(tutorialJs
 tutorial.Subcommands.Add(tutorialInit);
 root.Subcommands.Add(tutorial);
 
-CommandLineFactory.AddScriptCommands(root, env => new JobManagerCommands(env), "the Job Manager project (.jprj) to open, change and save");
+CommandLineFactory.AddScriptCommands(root, (env, output) => new JobManagerCommands(env) { WorkProgress = WorkConsoleProgress.For(output) }, "the Job Manager project (.jprj) to open, change and save");
 return CommandLineFactory.Invoke(root, args);

@@ -13,11 +13,9 @@ public sealed class StationConsoleProgress
 {
     private readonly HostOutput _output;
     private readonly bool _live;
-    private Thread? _view;
-    private ProgressTask? _task;
-    private readonly ManualResetEventSlim _ready = new();
-    private readonly ManualResetEventSlim _finished = new();
+    private LiveBar? _bar;
     private string _action = "";
+    private int _done;
     private int _passed;
     private int _failed;
 
@@ -27,9 +25,9 @@ public sealed class StationConsoleProgress
         _live = live;
     }
 
-    /// <summary>The presenter for this host's output, or null with --json.</summary>
-    public static Action<StationProgress>? For(HostOutput output) =>
-        output.Json ? null : new StationConsoleProgress(output, live: !Console.IsErrorRedirected).Report;
+    /// <summary>The presenter for this host's output; with --json one that shows nothing (the JSON document has every board).</summary>
+    public static Action<StationProgress> For(HostOutput output) =>
+        output.Json ? _ => { } : new StationConsoleProgress(output, live: !Console.IsErrorRedirected).Report;
 
     public void Report(StationProgress e)
     {
@@ -37,15 +35,14 @@ public sealed class StationConsoleProgress
         {
             case StationProgress.Started s:
                 _action = s.Action;
-                if (_live) StartLive(s.Total);
+                if (_live) _bar = new LiveBar(Describe(0, s.Total, 0, 0, null), s.Total);
                 break;
-            case StationProgress.DeviceStarted d when _task is not null:
-                _task.Description = Describe(_task.Value, d.Total, _passed, _failed, Path.GetFileName(d.Location));
+            case StationProgress.DeviceStarted d when _bar is not null:
+                _bar.Update(Describe(_done, d.Total, _passed, _failed, Path.GetFileName(d.Location)));
                 break;
-            case StationProgress.DeviceFinished f when _live && _task is not null:
-                (_passed, _failed) = (f.Passed, f.Failed);
-                _task.Value = f.Done;
-                _task.Description = Describe(f.Done, f.Total, f.Passed, f.Failed, Path.GetFileName(f.Result.Location));
+            case StationProgress.DeviceFinished f when _bar is not null:
+                (_done, _passed, _failed) = (f.Done, f.Passed, f.Failed);
+                _bar.Update(Describe(f.Done, f.Total, f.Passed, f.Failed, Path.GetFileName(f.Result.Location)), f.Done);
                 break;
             case StationProgress.DeviceFinished f:
                 var board = f.Result;
@@ -53,7 +50,8 @@ public sealed class StationConsoleProgress
                 _output.Notice($"[{f.Done}/{f.Total}] {Path.GetFileName(board.Location)}: {what} ({f.Passed} passed, {f.Failed} failed)");
                 break;
             case StationProgress.Finished finished:
-                StopLive();
+                _bar?.Dispose();
+                _bar = null;
                 var failed = finished.Results.Where(r => !r.Succeeded).ToList();
                 _output.Notice($"{_action}: {finished.Results.Count - failed.Count} of {finished.Results.Count} device(s) passed, {failed.Count} failed" +
                     (finished.Stopped ? " (stopped by the operator)." : "."));
@@ -62,31 +60,6 @@ public sealed class StationConsoleProgress
         }
     }
 
-    private string Describe(double done, int total, int passed, int failed, string? current) =>
-        $"{Markup.Escape(_action)} {(int)done}/{total} · [green]{passed} passed[/] · [red]{failed} failed[/]" + (current is null ? "" : $" · {Markup.Escape(current)}");
-
-    private void StartLive(int total)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        _view = new Thread(() => console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx =>
-            {
-                _task = ctx.AddTask(Describe(0, total, 0, 0, null), maxValue: Math.Max(1, total));
-                _ready.Set();
-                _finished.Wait();
-                ctx.Refresh();
-            })) { IsBackground = true, Name = "station progress" };
-        _view.Start();
-        _ready.Wait();
-    }
-
-    private void StopLive()
-    {
-        if (_view is null) return;
-        _finished.Set();
-        _view.Join();
-        _view = null;
-    }
+    private string Describe(int done, int total, int passed, int failed, string? current) =>
+        $"{Markup.Escape(_action)} {done}/{total} · [green]{passed} passed[/] · [red]{failed} failed[/]" + (current is null ? "" : $" · {Markup.Escape(current)}");
 }

@@ -45,6 +45,7 @@ public sealed partial class InstalledToolsTests(Machine machine)
         Assert.False(Directory.Exists(Path.Combine(oe, "MyProject")));
         foreach (var step in new[] { "Create_Keyset", "Create_Project", "Create_HSM_Task", "Create_HSM_Job_Request" })
             Run.Start(spps, ["script", $"JobManager_{step}.tcl"], oe, oeEnv).ShouldSucceed();
+        BigBitstreamShowsProgress(spps, oe, oeEnv);
         Send("MyProgJobRequest.req", oe, cm);
         Run.Start(station, ["script", "FlashProExpress_Set_HSM_Parameters.tcl"], cm, cmEnv).ShouldSucceed();
         Run.Start(station, ["script", "FlashProExpress_Process_Job_Request.tcl"], cm, cmEnv).ShouldSucceed();
@@ -78,6 +79,29 @@ public sealed partial class InstalledToolsTests(Machine machine)
 
         var sim = Run.Start(station, ["sim", "inspect", "--dir", "boards"], cm, cmEnv).ShouldSucceed();
         Assert.Equal(2, sim.Output.Split('\n').Count(l => l.Contains("programmed", StringComparison.Ordinal)));
+    }
+
+    /// <summary>A 24 MiB fabric: plain quarter lines when not a terminal, one live bar on a terminal, nothing extra with --json.</summary>
+    private static void BigBitstreamShowsProgress(string spps, string oe, Dictionary<string, string?> env)
+    {
+        var fabric = new byte[24 << 20];
+        new Random(11).NextBytes(fabric);
+        File.WriteAllBytes(Path.Combine(oe, "big.bin"), fabric);
+        Run.Start(spps, ["jdc", "create", "--design", "big", "--device", "M2S090TS", "--fabric", "big.bin", "-o", "big.jdc"], oe, env).ShouldSucceed();
+        Run.Start(spps, ["new-project", "--location", ".", "--name", "Big"], oe, env).ShouldSucceed();
+        Run.Start(spps, ["new-prog-data", "--project", "Big/Big.jprj", "--data-name", "D", "--import-file", "big.jdc", "--keyset-file", "MyKeySet.txt"], oe, env).ShouldSucceed();
+        string[] init(string name) => ["init-bitstream", "--project", "Big/Big.jprj", "--data-name", "D", "--bitstream-name", name, "--features", "FABRIC"];
+
+        var plain = Run.Start(spps, init("Plain"), oe, env).ShouldSucceed();
+        Assert.Equal(["init_bitstream Plain: 6 of 24 MiB (25%)", "init_bitstream Plain: 12 of 24 MiB (50%)", "init_bitstream Plain: 18 of 24 MiB (75%)", "init_bitstream Plain: 24 of 24 MiB (100%)"],
+            plain.Output.Split('\n').Where(l => l.StartsWith("init_bitstream", StringComparison.Ordinal)));
+        var live = Run.Start("script", ["-qec", $"{spps} {string.Join(' ', init("Live"))}", "/dev/null"], oe, env);
+        Assert.Equal(0, live.ExitCode);
+        Assert.Contains("init_bitstream Live: 24 of 24 MiB (100%)", live.Output);
+        Assert.Contains("\u001b[", live.Output);
+        var json = Run.Start(spps, [.. init("Json"), "--json"], oe, env).ShouldSucceed();
+        Assert.Contains("\"ok\": true", json.Output);
+        Assert.DoesNotContain("MiB", json.Output);
     }
 
     private static void Send(string file, string from, string to) => File.Copy(Path.Combine(from, file), Path.Combine(to, file), overwrite: true);

@@ -111,6 +111,9 @@ public sealed class JobManagerCommands : CommandSet
     public override IReadOnlyList<CommandSpec> Commands { get; }
     public OwnerProject? Project => _project;
 
+    /// <summary>Where init_bitstream and import_job_status report how far they are (a host's progress view); null: text notices only.</summary>
+    public Action<WorkProgress>? WorkProgress { get; set; }
+
     /// <summary>The folder new_project made in this session (it did not exist before), for a host that undoes a failed script.</summary>
     public string? CreatedProjectFolder { get; private set; }
 
@@ -265,7 +268,7 @@ public sealed class JobManagerCommands : CommandSet
             : jdc.Components.Select(c => c.Type).Distinct().ToList();
         var clients = call.Optional("envm_clients") is { } e ? SplitList(e).ToList() : null;
         var existing = project.Bitstreams.FirstOrDefault(b => b.DataName == data.Name && b.Name == name);
-        var entry = BitstreamBuilder.Build(project, new BitstreamRequest(data.Name, name, type, features, protocol, keyMode, call.Flag("generate_coc"), clients), Uhsm(), _env.Notice);
+        var entry = BitstreamBuilder.Build(project, new BitstreamRequest(data.Name, name, type, features, protocol, keyMode, call.Flag("generate_coc"), clients), Uhsm(), _env.Notice, WorkProgress);
         if (existing is not null) project.Bitstreams.Remove(existing);
         project.Bitstreams.Add(entry);
         var result = new CommandResult().Say($"Initialized {type} bitstream {name}: {string.Join(", ", entry.Features)}, key mode {keyMode}, {(entry.GenerateCoc ? "with" : "without")} CoC, {entry.PlaintextLength} bytes encrypted under a fresh KIP.");
@@ -404,7 +407,7 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult ImportJobStatus(CommandCall call)
     {
-        var report = StatusValidator.Validate(RequireProject(), Uhsm(), _env.Resolve(call.Get("job_status_file")));
+        var report = StatusValidator.Validate(RequireProject(), Uhsm(), _env.Resolve(call.Get("job_status_file")), WorkProgress);
         var result = new CommandResult();
         result.Lines.AddRange(report.Lines);
         foreach (var p in report.Data.Properties()) result.Data[p.Name] = p.Value;
