@@ -5,8 +5,8 @@ namespace Spps.Station.Web;
 /// <summary>
 /// What the web UI needs from a station, and nothing more. <see cref="FlashProStationBackend"/> implements
 /// it over today's FlashPro Express commands; a backend over typed station services can replace it
-/// without touching the UI. Calls come one at a time (the host serializes them), except
-/// <see cref="Tickets"/>, which may be called from <see cref="Run"/>'s progress callback.
+/// without touching the UI. Calls come one at a time (the host serializes them), except the read-only
+/// <see cref="Job"/>, <see cref="Tickets"/> and <see cref="Mhsm"/>, which may come while <see cref="Run"/> works.
 /// </summary>
 public interface IStationBackend
 {

@@ -46,7 +46,7 @@ public sealed class StationSession(IStationBackend backend)
 
     public object MhsmState()
     {
-        var view = WithBackend(backend.Mhsm);
+        var view = backend.Mhsm(); // read-only, so also while a run goes on
         lock (_gate)
             return new { mhsm = view, browsersConnected = _listeners.Count, refusals = _refusals.ToList(), run = _counts };
     }
