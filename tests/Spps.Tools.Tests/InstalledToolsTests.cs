@@ -69,6 +69,15 @@ public sealed partial class InstalledToolsTests(Machine machine)
         // script - reads the commands from standard input.
         var status = Run.Start(station, ["script", "-"], cm, cmEnv, "open_project -project {./MyProgJob/MyProgJob.pro}\nget_job_status\n").ShouldSucceed();
         Assert.Contains("Action: PROGRAM\nNumber of authorization codes left: 0", status.Output);
+        // script - on a terminal is a console: each command runs as typed, an error does not end the session.
+        var console = Run.Start("script", ["-qec", $"{station} script -", "/dev/null"], cm, cmEnv,
+            "open_project -project {./MyProgJob/MyProgJob.pro}\nset_programming_action -action {BOGUS}\nget_job_status\nexit\n");
+        Assert.Equal(0, console.ExitCode);
+        var said = console.Output.Replace("\r", "", StringComparison.Ordinal);
+        Assert.Contains("FlashPro Express (spps-station) console", said);
+        Assert.Contains("<stdin>:2: error SPPS2005: -action must be PROGRAM, VERIFY or ERASE, not 'BOGUS'.\n% get_job_status\nGetting job status", said);
+        Assert.Contains("The 'get_job_status' command succeeded.\n% exit", said);
+
         // On a terminal (util-linux script gives it one): one live line with n/N and the counts, no per-board lines.
         Run.Start(station, ["set-programming-action", "--project", "MyProgJob/MyProgJob.pro", "--action", "VERIFY"], cm, cmEnv).ShouldSucceed();
         var live = Run.Start("script", ["-qec", $"{station} run-selected-actions --project MyProgJob/MyProgJob.pro --programmer sim:boards", "/dev/null"], cm, cmEnv);
