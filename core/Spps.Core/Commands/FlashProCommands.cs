@@ -204,6 +204,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         }), Stop);
         var failed = boards.Where(b => !b.Succeeded).ToList();
         result.Data["action"] = project.ProgrammingAction;
+        result.Data["codes_from"] = issuer.Description;
         result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode }));
         result.Say($"{boards.Count - failed.Count} of {boards.Count} device(s) succeeded.");
         if (failed.Count > 0)
