@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spps;
 using Spps.Core;
 using Spps.Core.Commands;
 using Spps.Core.Formats;
@@ -11,13 +12,13 @@ var root = new RootCommand("spps — Job Manager for secure production programmi
 
 var scriptFile = new Argument<string>("file") { Description = "Job Manager script (.tcl), or - to read commands from standard input (a console on a terminal)" };
 var script = new Command("script", "Run a Job Manager Tcl script; relative paths resolve against the current directory.") { scriptFile };
-script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, (env, output) => new JobManagerCommands(env) { WorkProgress = WorkConsoleProgress.For(output) }, (commands, output) =>
+script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, (env, output) => new JobManagerCommands(env) { WorkProgress = WorkConsoleProgress.For(output) }, onSuccess: (commands, output) =>
 {
     var jobManager = (JobManagerCommands)commands;
     if (jobManager.Project is null) return;
     jobManager.SaveOpenProject();
     output.Line($"Saved '{jobManager.Project.FilePath}' (the script ended with the project open).");
-}, (commands, output) =>
+}, onFailure: (commands, output) =>
 {
     // A script that made a project and then failed leaves nothing half-made: run it again once fixed.
     if (((JobManagerCommands)commands).CreatedProjectFolder is not { } made || !Directory.Exists(made)) return;

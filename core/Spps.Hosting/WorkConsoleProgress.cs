@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using Spps.Core.Owner;
 using Spps.Core.Commands;
 
 namespace Spps.Hosting;

@@ -3,9 +3,8 @@ using Spps.Core.Manufacturer;
 namespace Spps.Station.Web;
 
 /// <summary>
-/// What the web UI needs from a station, and nothing more. <see cref="FlashProStationBackend"/> implements
-/// it over today's FlashPro Express commands; a backend over typed station services can replace it
-/// without touching the UI. Calls come one at a time (the host serializes them), except the read-only
+/// What the web UI needs from a station, and nothing more. <see cref="StationServiceBackend"/> implements
+/// it over the CM's typed <see cref="StationService"/>. Calls come one at a time (the host serializes them), except the read-only
 /// <see cref="Job"/>, <see cref="Tickets"/> and <see cref="Mhsm"/>, which may come while <see cref="Run"/> works.
 /// </summary>
 public interface IStationBackend
@@ -19,7 +18,7 @@ public interface IStationBackend
     JobView Open(string projectPath);
 
     /// <summary>Runs <paramref name="action"/> on every device each programmer finds, one programmer after another.</summary>
-    RunOutcome Run(string action, IReadOnlyList<string> programmers, Action<StationProgress> progress, CancellationToken stop);
+    RunOutcome Run(string action, IReadOnlyList<string> programmers, IProgress<ProductionProgress> progress, CancellationToken stop);
 
     /// <summary>The job's tickets as the M-HSM counts them now.</summary>
     IReadOnlyList<TicketView> Tickets();
@@ -38,7 +37,7 @@ public sealed record JobView(string Project, string Job, string MHsmUuid, IReadO
 /// <summary>One ticket; <see cref="Left"/> is -1 when unlimited.</summary>
 public sealed record TicketView(string Id, string Name, string Device, string Action, long MaxDevice, long Issued, long Left, string State);
 
-public sealed record RunOutcome(IReadOnlyList<BoardResult> Boards, IReadOnlyList<string> Lines, string? ErrorCode, string? Error);
+public sealed record RunOutcome(IReadOnlyList<BoardResult> Boards, IReadOnlyList<string> Lines, ErrorCode? ErrorCode, string? Error);
 
 /// <summary>The M-HSM as this station sees it: its tickets for the open job, and the issue rate from the ledger's times.</summary>
 public sealed record MhsmView(string Uuid, string CodesFrom, IReadOnlyList<TicketView> Tickets, long IssuedLastHour, double? DevicesPerHour, long LedgerRecords);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using Spps.Core;
+using Spps.Core.Commands;
 using Spps.Core.Manufacturer;
 
 namespace Spps.Station.Web;
@@ -20,6 +20,7 @@ public sealed class StationSession(IStationBackend backend)
     private readonly List<string> _log = new();
     private readonly List<Refusal> _refusals = new();
     private readonly Dictionary<string, DeviceRow> _devices = new(StringComparer.Ordinal);
+    private readonly List<BoardResult> _failedThisRun = new();
     private CancellationTokenSource? _stop;
     private Task? _run;
     private RunCounts _counts = new("", 0, 0, 0, 0, false);
@@ -80,6 +81,7 @@ public sealed class StationSession(IStationBackend backend)
         {
             _stop = stop;
             _devices.Clear();
+            _failedThisRun.Clear();
             _counts = new RunCounts(action, 0, 0, 0, 0, true);
         }
         Log($"RUN {action} on {string.Join(", ", programmers)}");
@@ -88,8 +90,11 @@ public sealed class StationSession(IStationBackend backend)
         {
             try
             {
-                var outcome = backend.Run(action, programmers, Progress, stop.Token);
+                var outcome = backend.Run(action, programmers, new Reporter(Progress), stop.Token);
                 foreach (var line in outcome.Lines) Log(line);
+                List<BoardResult> failed;
+                lock (_gate) failed = _failedThisRun.ToList();
+                foreach (var group in BoardResultGroups.Of(failed)) Log("  " + group.Line);
                 if (outcome.Error is not null) Log($"error {outcome.ErrorCode}: {outcome.Error}");
             }
             catch (SppsException e) { Log(e.ToString()); }
@@ -134,38 +139,41 @@ public sealed class StationSession(IStationBackend backend)
             foreach (var listener in _listeners) listener.Writer.TryWrite(text);
     }
 
-    private void Progress(StationProgress e)
+    /// <summary>Presents a run's <see cref="ProductionProgress"/> (reports come from the boards' threads): counts, rows, log and refusals.</summary>
+    private void Progress(ProductionProgress e)
     {
-        switch (e)
+        if (e.IsHeader)
         {
-            case StationProgress.Started s:
-                lock (_gate) _counts = _counts with { Total = _counts.Total + s.Total };
-                Log($"Running {s.Action} on {s.Total} device(s)");
-                Publish(new { type = "run", run = _counts });
-                break;
-            case StationProgress.DeviceStarted d:
-                var started = new DeviceRow(d.Location, Path.GetFileName(d.Location), "running", null, null, null, null);
-                lock (_gate) _devices[d.Location] = started;
-                Publish(new { type = "device", device = started });
-                break;
-            case StationProgress.DeviceFinished f:
-                var r = f.Result;
-                var row = new DeviceRow(r.Location, Path.GetFileName(r.Location), r.Succeeded ? "passed" : "failed", r.Dsn, r.Message,
-                    r.ErrorCode, r.ErrorCode is null ? null : BoardResultGroups.Title(r.ErrorCode));
-                lock (_gate)
-                {
-                    _devices[r.Location] = row;
-                    _counts = _counts with { Done = _counts.Done + 1, Passed = _counts.Passed + (r.Succeeded ? 1 : 0), Failed = _counts.Failed + (r.Succeeded ? 0 : 1) };
-                    if (!r.Succeeded) _refusals.Add(new Refusal(DateTime.Now.ToString("HH:mm:ss"), row.Board, r.ErrorCode ?? "", row.Title ?? "", r.Message));
-                }
-                Log(r.Succeeded ? $"{row.Board}: {r.Message}" : $"{row.Board}: error {r.ErrorCode} ({row.Title}): {r.Message}");
-                Publish(new { type = "device", device = row, run = _counts, tickets = backend.Tickets() });
-                break;
-            case StationProgress.Finished done:
-                var failed = done.Results.Where(x => !x.Succeeded).ToList();
-                foreach (var group in BoardResultGroups.Of(failed)) Log("  " + group.Line);
-                break;
+            lock (_gate) _counts = _counts with { Total = _counts.Total + e.Total };
+            Log($"Running {e.Action} on {e.Total} device(s) through {e.Programmer}; authorization codes from {e.Issuer} ...");
+            Publish(new { type = "run", run = _counts });
+            return;
         }
+        if (e.Starting is { } location)
+        {
+            var started = new DeviceRow(location, Path.GetFileName(location), "running", null, null, null, null);
+            lock (_gate) _devices[location] = started;
+            Publish(new { type = "device", device = started });
+            return;
+        }
+        var r = e.Board!;
+        var row = new DeviceRow(r.Location, Path.GetFileName(r.Location), r.Succeeded ? "passed" : r.Skipped ? "skipped" : "failed", r.Dsn, r.Message,
+            r.ErrorCode?.Id, r.ErrorCode?.Name);
+        lock (_gate)
+        {
+            _devices[r.Location] = row;
+            _counts = _counts with { Done = _counts.Done + 1, Passed = _counts.Passed + (r.Succeeded ? 1 : 0), Failed = _counts.Failed + (r.Failed ? 1 : 0) };
+            if (r.Failed) _refusals.Add(new Refusal(DateTime.Now.ToString("HH:mm:ss"), row.Board, row.Code ?? "", row.Title ?? "", r.Message));
+            if (r.Failed) _failedThisRun.Add(r);
+        }
+        Log(r.Succeeded ? $"{row.Board}: {r.Message}" : r.Skipped ? $"{row.Board}: skipped: {r.Message}" : $"{row.Board}: error {row.Code} ({row.Title}): {r.Message}");
+        Publish(new { type = "device", device = row, run = _counts, tickets = backend.Tickets() });
+    }
+
+    /// <summary>Reports on the caller's thread (System.Progress would post them to the thread pool, out of order).</summary>
+    private sealed class Reporter(Action<ProductionProgress> report) : IProgress<ProductionProgress>
+    {
+        public void Report(ProductionProgress value) => report(value);
     }
 
     private JobView? SafeJob()

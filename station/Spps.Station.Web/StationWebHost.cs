@@ -31,7 +31,7 @@ public static class StationWebHost
             throw new SppsException(ErrorCodes.InvalidOptionValue, $"--listen takes http://ADDRESS:PORT, e.g. http://127.0.0.1:5080, not '{options.Listen}'.");
         var loopback = IsLoopback(listen.Host);
         if (!loopback && string.IsNullOrEmpty(options.Token))
-            throw new SppsException(ErrorCodes.UiNeedsToken,
+            throw new SppsException(ErrorCodes.UiTokenRequired,
                 $"{options.Listen} is reachable from other machines: set {TokenVariable} or pass --token-file FILE, so that only holders of the token can operate this station.");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });

@@ -15,7 +15,7 @@ public static class TokenFile
         }
         var token = text.Split('\n')[0].Trim();
         if (token.Length < 16)
-            throw new SppsException(ErrorCodes.UiNeedsToken, $"The token in {path} is shorter than 16 characters: write a long random one, e.g. openssl rand -hex 32 > {path}");
+            throw new SppsException(ErrorCodes.UiTokenRequired, $"The token in {path} is shorter than 16 characters: write a long random one, e.g. openssl rand -hex 32 > {path}");
         return token;
     }
 }

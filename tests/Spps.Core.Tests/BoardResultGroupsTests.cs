@@ -1,12 +1,13 @@
-using Spps.Core;
+using Spps.Core.Commands;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
 
 namespace Spps.Core.Tests;
 
 public sealed class BoardResultGroupsTests
 {
-    private static BoardResult Failed(int board, string code, string message) =>
-        new($"/boards/board-{board:000}.json", null, "PROGRAM", false, message, code, null);
+    private static BoardResult Failed(int board, ErrorCode code, string message) =>
+        new($"/boards/board-{board:000}.json", null, ProgrammingAction.Program, false, message, code, null);
 
     [Fact]
     public void Two_hundred_refusals_read_as_one_line_per_code_with_the_first_and_last_boards()

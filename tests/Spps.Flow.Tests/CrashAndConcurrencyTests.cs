@@ -102,12 +102,10 @@ public sealed class CrashAndConcurrencyTests
             var dirs = Enumerable.Range(0, 4).Select(_ => t.NewBoards(2)).ToList();
             t.Cm.Station("set-programming-action", "--project", Tutorial.JobProject, "--action", "PROGRAM").ShouldSucceed();
             var stations = dirs.Select(d => t.Cm.Start("spps-station", "run-selected-actions", "--project", Tutorial.JobProject, "--programmer", "sim:" + d)).ToList();
-            var stdout = stations.Select(s => s.StandardOutput.ReadToEndAsync()).ToList();
-            var headers = await Task.WhenAll(stations.Select(s => s.StandardError.ReadToEndAsync())); // the header comes before the work, on stderr
-            await Task.WhenAll(stdout);
-            foreach (var s in stations) await s.WaitForExitAsync();
+            var outputs = await Task.WhenAll(stations.Select(s => s.StandardOutput.ReadToEndAsync()));
+            foreach (var s in stations) { await s.StandardError.ReadToEndAsync(); await s.WaitForExitAsync(); }
             Assert.All(stations, s => Assert.Equal(0, s.ExitCode));
-            Assert.All(headers, o => Assert.Contains("authorization codes from the M-HSM service", o));
+            Assert.All(outputs, o => Assert.Contains("authorization codes from the M-HSM service", o));
             Assert.Equal(8, dirs.SelectMany(d => Programmed(t.Cm, d)).Count());
 
             service.Kill(); // SIGKILL: the socket file stays behind
@@ -115,7 +113,7 @@ public sealed class CrashAndConcurrencyTests
             var more = t.NewBoards(3);
             var fallback = t.Run(more, "PROGRAM");
             fallback.ShouldFail(4, "SPPS4008");
-            Assert.Contains("in this process", fallback.Stderr);
+            Assert.Contains("in this process", fallback.Stdout);
             Assert.Single(Programmed(t.Cm, more));
             Assert.Equal(9, LedgerDevices(t).Count);
             Assert.Equal(0, t.CodesLeft()["PROGRAM"]);

@@ -30,8 +30,8 @@ public sealed class Pkcs11FlowTests
         try
         {
             Assert.Contains("serving authorization codes", service.StandardOutput.ReadLine());
-            Assert.Contains("from the M-HSM service", t.Run("one", "VERIFY").ShouldSucceed().Stderr);
-            Assert.Contains("from the M-HSM service", t.Run("one", "ERASE").ShouldSucceed().Stderr);
+            Assert.Contains("from the M-HSM service", t.Run("one", "VERIFY").ShouldSucceed().Stdout);
+            Assert.Contains("from the M-HSM service", t.Run("one", "ERASE").ShouldSucceed().Stdout);
             using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", service.Id.ToString()])) term.WaitForExit();
             Assert.True(service.WaitForExit(TimeSpan.FromSeconds(20)), "the service did not stop on SIGTERM");
             Assert.Equal(0, service.ExitCode);

@@ -12,7 +12,7 @@ public sealed class AccessTests : IDisposable
     {
         var (code, output) = Tool.Station.Run(_root, Path.Combine(_root, "home"), "ui", "--listen", "http://0.0.0.0:0");
         Assert.Equal(1, code);
-        Assert.Contains("error SPPS2015: http://0.0.0.0:0 is reachable from other machines: set SPPS_UI_TOKEN or pass --token-file FILE", output);
+        Assert.Contains("error SPPS2016: http://0.0.0.0:0 is reachable from other machines: set SPPS_UI_TOKEN or pass --token-file FILE", output);
         Assert.DoesNotContain("   at ", output);
     }
 

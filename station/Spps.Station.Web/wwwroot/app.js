@@ -60,6 +60,7 @@ function renderProgrammers(list) {
 function deviceWords(d) {
   if (d.state === "running") return "programming…";
   if (d.state === "passed") return d.message;
+  if (d.state === "skipped") return `Skipped (no code used) — ${d.message}`;
   return `Refused — ${d.code} ${d.title}: ${d.message}`;
 }
 

@@ -1,4 +1,4 @@
-namespace Spps.Core.Commands;
+namespace Spps.Core.Owner;
 
 /// <summary>
 /// How far a long piece of OE work has come, for the host to show: <c>init_bitstream</c> encrypting
