@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, then runs every test in the solution.
-# (SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 tests, strace for the durability test; apt-get needs root or sudo.)
+# (SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 tests, strace for the durability test, chromium and
+# chromium-driver for the web UI's; apt-get needs root or sudo.)
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+# The web UI's tests drive Debian's chromium through Debian's chromedriver (nothing downloads a browser).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

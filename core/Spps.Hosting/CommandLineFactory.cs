@@ -15,10 +15,14 @@ public static class CommandLineFactory
 {
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON document on stdout instead of text (notices still go to stderr)." };
 
-    public static void AddScriptCommands(Command parent, Func<SppsEnvironment, CommandSet> open, string projectHelp)
+    public static void AddScriptCommands(Command parent, Func<SppsEnvironment, CommandSet> open, string projectHelp) =>
+        AddScriptCommands(parent, (env, _) => open(env), projectHelp);
+
+    /// <summary>As above, for command sets that present through the host's output (e.g. live progress).</summary>
+    public static void AddScriptCommands(Command parent, Func<SppsEnvironment, HostOutput, CommandSet> open, string projectHelp)
     {
         using var env = SppsEnvironment.FromProcess(_ => { });
-        foreach (var spec in open(env).Commands)
+        foreach (var spec in open(env, new HostOutput(true, TextWriter.Null, TextWriter.Null)).Commands)
             parent.Subcommands.Add(Build(spec, open, projectHelp));
     }
 
@@ -80,7 +84,7 @@ public static class CommandLineFactory
         return new SppsException(ErrorCodes.InvalidOptionValue, string.Join(" ", parse.Errors.Select(e => e.Message)));
     }
 
-    private static Command Build(CommandSpec spec, Func<SppsEnvironment, CommandSet> open, string projectHelp)
+    private static Command Build(CommandSpec spec, Func<SppsEnvironment, HostOutput, CommandSet> open, string projectHelp)
     {
         var command = new Command(spec.Name.Replace('_', '-'), spec.Summary);
         if (spec.Name.Contains('_')) command.Aliases.Add(spec.Name);
@@ -104,7 +108,7 @@ public static class CommandLineFactory
         }
         command.SetAction(parse => Run(parse.GetValue(json), spec.Name, (env, output) =>
         {
-            var set = open(env);
+            var set = open(env, output);
             var values = new Dictionary<string, string?>(StringComparer.Ordinal);
             foreach (var (o, option) in options)
             {

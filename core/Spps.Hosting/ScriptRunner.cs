@@ -15,16 +15,24 @@ public static class ScriptRunner
     /// What a host's <c>script</c> command does: opens this site, runs the script with the command set
     /// <paramref name="open"/> makes, and turns every failure into a coded error and an exit code.
     /// </summary>
-    public static int RunHosted(string scriptPath, Func<SppsEnvironment, CommandSet> open, SiteOptions? options = null, Action<CommandSet, HostOutput>? onSuccess = null)
+    public static int RunHosted(string scriptPath, Func<SppsEnvironment, CommandSet> open, SiteOptions? options = null, Action<CommandSet, HostOutput>? onSuccess = null,
+        Action<CommandSet, HostOutput>? onFailure = null) =>
+        RunHosted(scriptPath, (env, _) => open(env), options, onSuccess, onFailure);
+
+    /// <summary>As above, for command sets that present through the host's output (e.g. live progress).</summary>
+    public static int RunHosted(string scriptPath, Func<SppsEnvironment, HostOutput, CommandSet> open, SiteOptions? options = null, Action<CommandSet, HostOutput>? onSuccess = null,
+        Action<CommandSet, HostOutput>? onFailure = null)
     {
         var output = new HostOutput(false, Console.Out, Console.Error);
         try
         {
             using var env = SppsEnvironment.FromProcess(output.Notice, options: options);
-            var commands = open(env);
+            var commands = open(env, output);
             try
             {
-                return Run(commands, scriptPath, output, onSuccess is null ? null : () => onSuccess(commands, output));
+                var code = Run(commands, scriptPath, output, onSuccess is null ? null : () => onSuccess(commands, output));
+                if (code != ExitCodes.Success) onFailure?.Invoke(commands, output);
+                return code;
             }
             finally
             {
@@ -43,14 +51,23 @@ public static class ScriptRunner
 
     public static int Run(CommandSet commands, string scriptPath, HostOutput output, Action? onSuccess = null)
     {
+        if (scriptPath == ScriptConsole.StandardInput)
+        {
+            if (!Console.IsInputRedirected) return ScriptConsole.Interactive(commands, output, Console.In);
+            return RunText(commands, Console.In.ReadToEnd(), ScriptConsole.StandardInputName, output, onSuccess);
+        }
         string text;
         try { text = File.ReadAllText(scriptPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return output.Error(new SppsException(ErrorCodes.FileNotFound, $"Cannot read script {scriptPath}: {e.Message}"));
         }
+        return RunText(commands, text, Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.GetFullPath(scriptPath)), output, onSuccess);
+    }
+
+    private static int RunText(CommandSet commands, string text, string display, HostOutput output, Action? onSuccess)
+    {
         output.LogSink = commands.Record;
-        var display = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.GetFullPath(scriptPath));
         try
         {
             foreach (var command in TclScript.Parse(text, display))

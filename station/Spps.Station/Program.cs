@@ -12,10 +12,11 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
     "Runs FlashPro Express Tcl scripts (spps-station script FILE.tcl), every FlashPro Express command as a subcommand, " +
     "and simulated boards (spps-station sim). State lives under SPPS_HOME (default ~/.spps); the programmer comes from SPPS_PROGRAMMER (e.g. sim:./boards).");
 
-var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl)" };
+var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl), or - to read commands from standard input (a console on a terminal)" };
 var scriptProgrammer = new Option<string>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER)" };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
-script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env, cancel),
+script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!,
+    (env, output) => new FlashProCommands(env, cancel) { Progress = StationConsoleProgress.For(output) },
     SiteOptions.Resolve(Environment.GetEnvironmentVariable, programmer: parse.GetValue(scriptProgrammer)))));
 root.Subcommands.Add(script);
 
@@ -92,7 +93,48 @@ serve.SetAction(parse =>
 mhsmCommand.Subcommands.Add(serve);
 root.Subcommands.Add(mhsmCommand);
 
-CommandLineFactory.AddScriptCommands(root, env => new FlashProCommands(env), "the job project (.pro) to open");
+var uiListen = new Option<string>("--listen") { Description = "where to serve, http://ADDRESS:PORT (default http://127.0.0.1:5080: this machine only)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+var uiToken = new Option<string>("--token-file") { Description = $"file holding the token remote browsers must present (or set {Spps.Station.Web.StationWebHost.TokenVariable}); required to listen beyond this machine" };
+var uiProgrammers = new Option<string[]>("--programmer") { Description = $"programmer offered in the window, e.g. sim:./boards; repeat for more (default: ${FlashProCommands.ProgrammerVariable})" };
+var uiProject = new Option<string>("--project") { Description = "job project (.pro) to open at start" };
+var ui = new Command("ui", "Serve the operator's programming window and M-HSM page to a browser (docs/operator.md). Stops on Ctrl-C or SIGTERM.") { uiListen, uiToken, uiProgrammers, uiProject };
+ui.SetAction(parse =>
+{
+    var output = new HostOutput(false, Console.Out, Console.Error);
+    try
+    {
+        using var env = SppsEnvironment.FromProcess(output.Notice);
+        var token = parse.GetValue(uiToken) is { } tokenFile
+            ? Spps.Station.Web.TokenFile.Read(env.Resolve(tokenFile))
+            : Environment.GetEnvironmentVariable(Spps.Station.Web.StationWebHost.TokenVariable);
+        var programmers = parse.GetValue(uiProgrammers) is { Length: > 0 } given ? given.ToList()
+            : env.Options.Programmer is { } fromEnv ? [fromEnv] : new List<string>();
+        using var backend = new Spps.Station.Web.StationServiceBackend(env, programmers);
+        var session = new Spps.Station.Web.StationSession(backend);
+        if (parse.GetValue(uiProject) is { } project)
+        {
+            var job = backend.Open(env.Resolve(project));
+            session.Log($"Opened job project {job.Project} (job {job.Job}, M-HSM {job.MHsmUuid}).");
+        }
+        var app = Spps.Station.Web.StationWebHost.Build(new Spps.Station.Web.StationWebOptions(parse.GetValue(uiListen)!, token), session);
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        app.StartAsync(stop.Token).GetAwaiter().GetResult();
+        output.Line($"Serving the operator UI on {string.Join(", ", app.Urls)} (Ctrl-C to stop).");
+        try { Task.Delay(Timeout.Infinite, stop.Token).GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) { }
+        session.Stop();
+        app.StopAsync().GetAwaiter().GetResult();
+        return ExitCodes.Success;
+    }
+    catch (SppsException e) { return output.Error(e, command: "ui"); }
+    catch (IOException e) { return output.Error(new SppsException(ErrorCodes.OutputNotWritable, $"Cannot listen on {parse.GetValue(uiListen)}: {e.Message}"), command: "ui"); }
+    catch (Exception e) { return output.Internal(e); }
+});
+root.Subcommands.Add(ui);
+
+CommandLineFactory.AddScriptCommands(root, (env, output) => new FlashProCommands(env) { Progress = StationConsoleProgress.For(output) }, "the job project (.pro) to open");
 return CommandLineFactory.Invoke(root, args);
 
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>

@@ -48,6 +48,7 @@ public static class ErrorCodes
     public static readonly ErrorCode OptionNotAllowed = new("SPPS2013", nameof(OptionNotAllowed), ErrorCategory.State);
     public static readonly ErrorCode ServiceAlreadyRunning = new("SPPS2014", nameof(ServiceAlreadyRunning), ErrorCategory.State);
     public static readonly ErrorCode Cancelled = new("SPPS2015", nameof(Cancelled), ErrorCategory.Cancelled);
+    public static readonly ErrorCode UiTokenRequired = new("SPPS2016", nameof(UiTokenRequired), ErrorCategory.State);
     public static readonly ErrorCode HsmLocatorInvalid = new("SPPS3001", nameof(HsmLocatorInvalid), ErrorCategory.Hsm);
     public static readonly ErrorCode PluginNotFound = new("SPPS3002", nameof(PluginNotFound), ErrorCategory.Hsm);
     public static readonly ErrorCode SignatureInvalid = new("SPPS4001", nameof(SignatureInvalid), ErrorCategory.Security);

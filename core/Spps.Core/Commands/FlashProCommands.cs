@@ -77,6 +77,12 @@ public sealed class FlashProCommands : CommandSet, IDisposable
     public JobProject? Project => _station.Project;
     public ManufacturerHsm Mhsm => _station.Mhsm;
 
+    /// <summary>
+    /// A host's presenter for run_selected_actions (e.g. a live line on a terminal); without one, one notice per
+    /// board. The run header is a notice either way.
+    /// </summary>
+    public IProgress<ProductionProgress>? Progress { get; set; }
+
     private CommandResult SetHsmParams(CommandCall call)
     {
         var saved = _station.SetHsmParameters(call.Get("hsm_server_name"), call.Get("m_hsm_uuid"), call.Optional("ftp_username"),
@@ -144,10 +150,11 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         var connection = call.Optional("programmer") ?? _env.Options.Programmer
             ?? throw new SppsException(ErrorCodes.ProgrammerInvalid, $"No programmer: set {ProgrammerVariable} (e.g. sim:./boards) or pass -programmer.", call.Location);
         var parallel = (int?)call.Long("parallel", 1, 1024);
-        var run = _station.Run(connection, parallel, new Progress(_env.Notice), _cancel, call.Flag("reprogram"));
+        var run = _station.Run(connection, parallel, new RunNotices(_env.Notice, Progress), _cancel, call.Flag("reprogram"));
         var failed = run.Failed;
         var result = new CommandResult().Say($"Ran {run.Action} on {run.Boards.Count} device(s) through {run.Programmer}; authorization codes from {run.Issuer}.");
         result.Data["action"] = run.Action.Name;
+        result.Data["codes_from"] = run.Issuer;
         result.Data["cancelled"] = run.Cancelled;
         result.Data["boards"] = new JArray(run.Boards.Select(b => new JObject
         {
@@ -161,20 +168,23 @@ public sealed class FlashProCommands : CommandSet, IDisposable
                 $"Cancelled: {run.Boards.Count(b => b.ErrorCode == ErrorCodes.Cancelled)} device(s) were not started and used no code; the devices in flight finished. Run again to continue.", call.Location));
         if (failed.Count > 0)
             throw new CommandFailedException(result, new SppsException(failed[0].ErrorCode ?? ErrorCodes.DeviceRefused,
-                $"{failed.Count} of {run.Boards.Count} device(s) failed {run.Action}: " + string.Join("; ", failed.Select(f => $"{Path.GetFileName(f.Location)}: {f.Message}")), call.Location));
+                $"{failed.Count} of {run.Boards.Count} device(s) failed {run.Action}:\n" + BoardResultGroups.Summary(failed), call.Location));
         return result;
     }
 
-    /// <summary>Prints the header before the work and one line per board as it finishes.</summary>
-    private sealed class Progress(Action<string> notice) : IProgress<ProductionProgress>
+    /// <summary>Prints the header before the work; then the host's presenter, or one line per board as it finishes.</summary>
+    private sealed class RunNotices(Action<string> notice, IProgress<ProductionProgress>? presenter) : IProgress<ProductionProgress>
     {
         public void Report(ProductionProgress value)
         {
-            if (value.Board is not { } board)
-            {
+            if (value.IsHeader)
                 notice($"Running {value.Action} on {value.Total} device(s) through {value.Programmer}; authorization codes from {value.Issuer} ...");
+            if (presenter is not null)
+            {
+                presenter.Report(value);
                 return;
             }
+            if (value.Board is not { } board) return;
             notice(board.Succeeded || board.Skipped
                 ? $"[{value.Done}/{value.Total}] {board.Location}: {(board.Skipped ? "skipped: " : "")}{board.Message}"
                 : $"[{value.Done}/{value.Total}] {board.Location}: error {board.ErrorCode}: {board.Message}");

@@ -114,6 +114,12 @@ public sealed class JobManagerCommands : CommandSet
     public OwnerService Owner => _owner;
     public OwnerProject? Project => _owner.Project;
 
+    /// <summary>Where init_bitstream and import_job_status report how far they are (a host's progress view); null: text notices only.</summary>
+    public Action<WorkProgress>? WorkProgress { get; set; }
+
+    /// <summary>The folder new_project made in this session (it did not exist before), for a host that undoes a failed script.</summary>
+    public string? CreatedProjectFolder { get; private set; }
+
     /// <summary>Saves the open project (scripts call this when they end without error).</summary>
     public void SaveOpenProject() => _owner.SaveOpenProject();
 
@@ -142,7 +148,11 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult NewProject(CommandCall call)
     {
-        var project = _owner.NewProject(_env.Resolve(call.Get("location")), call.Get("name"));
+        var location = _env.Resolve(call.Get("location"));
+        var name = call.Get("name");
+        var fresh = !Directory.Exists(Path.Combine(location, name));
+        var project = _owner.NewProject(location, name);
+        if (fresh) CreatedProjectFolder = Path.GetDirectoryName(project.FilePath);
         var result = new CommandResult().Say($"Created project {project.FilePath}");
         result.Data["project"] = project.FilePath;
         return result;
@@ -191,7 +201,7 @@ public sealed class JobManagerCommands : CommandSet
             ? SplitList(f).Select(x => Enum.TryParse<ComponentType>(x.ToUpperInvariant(), out var t) ? t : throw new SppsException(ErrorCodes.InvalidOptionValue, $"-features: '{x}' is not SECURITY, FABRIC or ENVM.", call.Location)).Distinct().ToList()
             : null;
         var clients = call.Optional("envm_clients") is { } e ? SplitList(e).ToList() : null;
-        var entry = _owner.InitBitstream(new BitstreamOptions(call.Get("data_name"), call.Get("bitstream_name"), type, features, protocol, keyMode, call.Flag("generate_coc"), clients));
+        var entry = _owner.InitBitstream(new BitstreamOptions(call.Get("data_name"), call.Get("bitstream_name"), type, features, protocol, keyMode, call.Flag("generate_coc"), clients), WorkProgress);
         var result = new CommandResult().Say($"Initialized {type} bitstream {entry.Name}: {string.Join(", ", entry.Features)}, key mode {keyMode}, {(entry.GenerateCoc ? "with" : "without")} CoC, {entry.PlaintextLength} bytes encrypted under a fresh KIP.");
         result.Data["design_digest"] = entry.DesignDigest;
         result.Data["plaintext_length"] = entry.PlaintextLength;
@@ -264,7 +274,7 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult ImportJobStatus(CommandCall call)
     {
-        var report = _owner.ValidateStatus(_env.Resolve(call.Get("job_status_file")));
+        var report = _owner.ValidateStatus(_env.Resolve(call.Get("job_status_file")), WorkProgress);
         var result = new CommandResult();
         result.Lines.AddRange(report.Lines);
         foreach (var p in ReportJson.From(report).Properties()) result.Data[p.Name] = p.Value;

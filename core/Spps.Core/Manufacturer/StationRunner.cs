@@ -19,7 +19,12 @@ public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction
 /// </summary>
 public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job, bool reprogram = false)
 {
-    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs <paramref name="action"/> on every port; <paramref name="report"/> hears each board as it ends and
+    /// <paramref name="starting"/> (if given) each board's location as work on it begins (a presenter's "programming…").
+    /// </summary>
+    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default,
+        Action<string>? starting = null)
     {
         var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
         var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
@@ -30,7 +35,12 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
         Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
             // Cancellation is checked only between boards: a board in flight finishes or fails on its own terms.
-            results[i] = cancel.IsCancellationRequested ? NotStarted(ports[i], action) : RunOne(ports[i], action, ticket, bitstream);
+            if (cancel.IsCancellationRequested) results[i] = NotStarted(ports[i], action);
+            else
+            {
+                starting?.Invoke(ports[i].Location);
+                results[i] = RunOne(ports[i], action, ticket, bitstream);
+            }
             report(results[i]);
         });
         return results;

@@ -37,8 +37,15 @@ public sealed record ProductionRun(ProgrammingAction Action, string Programmer, 
     public IReadOnlyList<BoardResult> Skipped => Boards.Where(b => b.Skipped).ToList();
 }
 
-/// <summary>Where a production run is: sent once before the work (no board yet) and after each board.</summary>
-public sealed record ProductionProgress(ProgrammingAction Action, string Programmer, string Issuer, int Done, int Total, BoardResult? Board);
+/// <summary>
+/// Where a production run is: sent once before the work (<see cref="IsHeader"/>: no board yet), as work on a
+/// board begins (<see cref="Starting"/> names it) and after each board (<see cref="Board"/>). Reports for
+/// different boards come from different threads; presenters count passes and failures from <see cref="Board"/>.
+/// </summary>
+public sealed record ProductionProgress(ProgrammingAction Action, string Programmer, string Issuer, int Done, int Total, BoardResult? Board, string? Starting = null)
+{
+    public bool IsHeader => Board is null && Starting is null;
+}
 
 /// <summary>
 /// The CM site's application service (FlashPro Express): M-HSM parameters, job requests, job projects,
@@ -130,7 +137,8 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, 0, ports.Count, null));
         var done = 0;
         var boards = new StationRunner(issuer, project, job, reprogram).Run(action, ports, parallel ?? ports.Count, board =>
-            progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, Interlocked.Increment(ref done), ports.Count, board)), cancel);
+            progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, Interlocked.Increment(ref done), ports.Count, board)), cancel,
+            progress is null ? null : location => progress.Report(new ProductionProgress(action, provider.Name, issuer.Description, Volatile.Read(ref done), ports.Count, null, location)));
         return new ProductionRun(action, provider.Name, issuer.Description, boards, cancel.IsCancellationRequested);
     }
 

@@ -22,7 +22,7 @@ public static class BitstreamBuilder
 {
     private sealed record Part(DesignComponent Component, Func<Stream> Open);
 
-    public static BitstreamEntry Build(OwnerProject project, BitstreamRequest request, RoleKeys uhsm, Action<string> progress)
+    public static BitstreamEntry Build(OwnerProject project, BitstreamRequest request, RoleKeys uhsm, Action<string> progress, Action<WorkProgress>? work = null)
     {
         var data = project.Data(request.DataName);
         var jdc = JdcFile.Open(project.Absolute(data.JdcFile), verifyPayload: false);
@@ -96,6 +96,7 @@ public static class BitstreamBuilder
             using var plaintext = new ReadAheadStream(verified);
             SegmentedAead.Encrypt(plaintext, plaintextLength, hashing, kip.Plaintext, noncePrefix, aad, segmentSize, done =>
             {
+                if (work is not null) { work(new WorkProgress($"init_bitstream {request.Name}", done, plaintextLength, WorkProgress.Bytes)); return; }
                 if (plaintextLength < 16 << 20 || done < nextReport) return;
                 progress($"init_bitstream {request.Name}: encrypted {done >> 20} of {plaintextLength >> 20} MiB ({100 * done / plaintextLength}%)");
                 nextReport += step;

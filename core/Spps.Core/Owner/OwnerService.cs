@@ -181,7 +181,7 @@ public sealed class OwnerService(SppsEnvironment env)
         return new EnvmUpdated(client, image.Length, component.Capacity);
     }
 
-    public BitstreamEntry InitBitstream(BitstreamOptions options)
+    public BitstreamEntry InitBitstream(BitstreamOptions options, Action<WorkProgress>? progress = null)
     {
         var project = RequireProject();
         var data = project.Data(options.DataName);
@@ -191,7 +191,7 @@ public sealed class OwnerService(SppsEnvironment env)
         var features = options.Features ?? jdc.Components.Select(c => c.Type).Distinct().ToList();
         var existing = project.Bitstreams.FirstOrDefault(b => b.DataName == data.Name && b.Name == options.Name);
         var entry = BitstreamBuilder.Build(project, new BitstreamRequest(data.Name, options.Name, options.Type, features, options.Protocol, options.KeyMode.Name,
-            options.GenerateCoc, options.EnvmClients), Uhsm(), env.Notice);
+            options.GenerateCoc, options.EnvmClients), Uhsm(), env.Notice, progress);
         if (existing is not null) project.Bitstreams.Remove(existing);
         project.Bitstreams.Add(entry);
         return entry;
@@ -312,5 +312,5 @@ public sealed class OwnerService(SppsEnvironment env)
         return JobExporter.Export(project, job, job.Task(taskName), Uhsm(), path);
     }
 
-    public ValidationReport ValidateStatus(string statusPath) => StatusValidator.Validate(RequireProject(), Uhsm(), statusPath);
+    public ValidationReport ValidateStatus(string statusPath, Action<WorkProgress>? progress = null) => StatusValidator.Validate(RequireProject(), Uhsm(), statusPath, progress);
 }

@@ -50,7 +50,7 @@ public sealed class ValidationReport
 /// </summary>
 public static class StatusValidator
 {
-    public static ValidationReport Validate(OwnerProject project, RoleKeys uhsm, string statusPath)
+    public static ValidationReport Validate(OwnerProject project, RoleKeys uhsm, string statusPath, Action<WorkProgress>? work = null)
     {
         var file = Formats.SppsFile.Read(statusPath, JobStatusFile.Kind, signed: true);
         var jobName = (string?)file.Header["job"];
@@ -96,7 +96,7 @@ public static class StatusValidator
         foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id.Value != t.TicketId)))
             report.Fail($"ticket {missing.Name} is missing from the status");
 
-        var (valid, invalid) = CheckCocs(project, job, task, status, issuedByTicket, hsm, master, report);
+        var (valid, invalid) = CheckCocs(project, job, task, status, issuedByTicket, hsm, master, report, work);
         report.Lines.Add("");
         report.Lines.Add($"Certificates of Conformance: {valid} valid, {invalid} invalid, {status.Cocs.Count} in all");
         report.Lines.Add(report.Valid ? "Job status is VALID." : $"Job status is INVALID: {report.Failures.Count} problem(s).");
@@ -187,7 +187,7 @@ public static class StatusValidator
         }
     }
 
-    private static (int Valid, int Invalid) CheckCocs(OwnerProject project, ProgJob job, HsmTask task, JobStatusFile status, Dictionary<string, HashSet<string>> issued, IHsm hsm, IKeyHandle master, ValidationReport report)
+    private static (int Valid, int Invalid) CheckCocs(OwnerProject project, ProgJob job, HsmTask task, JobStatusFile status, Dictionary<string, HashSet<string>> issued, IHsm hsm, IKeyHandle master, ValidationReport report, Action<WorkProgress>? work)
     {
         var valid = 0;
         var invalid = 0;
@@ -209,12 +209,17 @@ public static class StatusValidator
             }
             // The MACs are independent: check them on every core, then report in the status's order.
             var macValid = new bool[status.Cocs.Count];
+            var checkedCount = 0L;
+            var reportEvery = Math.Max(1, status.Cocs.Count / 100);
             Parallel.For(0, status.Cocs.Count, i =>
             {
                 var coc = status.Cocs[i];
                 macValid[i] = cocKeys.TryGetValue(coc.TicketId, out var key) &&
                     Convert.ToHexStringLower(hsm.Mac(key, ProtocolLabels.CocMessage(coc.Dsn, coc.DesignDigest, coc.TicketId, coc.Action, coc.Nonce, coc.Result))) == coc.Mac;
+                if (work is not null && Interlocked.Increment(ref checkedCount) % reportEvery == 0)
+                    work(new WorkProgress("import_job_status: CoC MACs", Interlocked.Read(ref checkedCount), status.Cocs.Count, WorkProgress.Cocs));
             });
+            work?.Invoke(new WorkProgress("import_job_status: CoC MACs", status.Cocs.Count, status.Cocs.Count, WorkProgress.Cocs));
             for (var i = 0; i < status.Cocs.Count; i++)
             {
                 var coc = status.Cocs[i];
