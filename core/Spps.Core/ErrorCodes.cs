@@ -70,4 +70,6 @@ public static class ErrorCodes
     public const string BoardBusy = "SPPS5005";
     public const string ProgrammerInvalid = "SPPS5006";
     public const string ServiceUnavailable = "SPPS5007";
+    public const string ProgrammerDisconnected = "SPPS5008";
+    public const string ChainMismatch = "SPPS5009";
 }

@@ -53,7 +53,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             ], SetProgrammingAction, NeedsProject: true),
             new("run_selected_actions", $"Run the selected action on every device the programmer finds ({ProgrammerVariable} or -programmer).",
             [
-                new("programmer", $"programmer connection, e.g. sim:./boards (default: ${ProgrammerVariable})"),
+                new("programmer", $"programmer connection, e.g. sim:./boards; several (gang programming) separated by ';' or listed in @FILE (default: ${ProgrammerVariable})"),
                 new("parallel", "boards programmed at once (default: all)"),
             ], RunSelectedActions, NeedsProject: true),
             new("get_job_status", "Print the codes left per ticket and export the signed intermediate job status.",
@@ -175,22 +175,17 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         var project = RequireProject();
         var connection = call.Optional("programmer") ?? _env.Variable(ProgrammerVariable)
             ?? throw new SppsException(ErrorCodes.ProgrammerInvalid, $"No programmer: set {ProgrammerVariable} (e.g. sim:./boards) or pass -programmer.", call.Location);
-        var colon = connection.IndexOf(':');
-        if (colon <= 0) throw new SppsException(ErrorCodes.ProgrammerInvalid, $"'{connection}' is not a programmer connection: write NAME:ARGUMENT, e.g. sim:./boards.", call.Location);
-        var provider = _env.Plugins.ProgrammerProvider(connection[..colon]);
-        var argument = connection[(colon + 1)..];
-        if (provider.Name == "sim") argument = _env.Resolve(argument);
-        IReadOnlyList<IJtagPort> ports;
-        try { ports = provider.Discover(argument); }
-        catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message, call.Location); }
+        var (ports, unreachable, names) = ProgrammerConnections.Open(_env, connection, project.ProgrammingAction, call.Location);
         var job = project.OpenJob();
         var parallel = (int)(call.Long("parallel", 1, 1024) ?? ports.Count);
         using var service = MhsmServiceClient.Find(_env.Home, project.MHsmUuid);
         IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
-        var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}; authorization codes from {issuer.Description}.");
+        var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {names}; authorization codes from {issuer.Description}.");
         var runner = new StationRunner(issuer, project, job);
-        var boards = runner.Run(project.ProgrammingAction, ports, parallel, board =>
-            _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}"));
+        void Report(BoardResult board) =>
+            _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}");
+        foreach (var site in unreachable) Report(site);
+        var boards = unreachable.Concat(runner.Run(project.ProgrammingAction, ports, parallel, Report)).ToList();
         var failed = boards.Where(b => !b.Succeeded).ToList();
         result.Data["action"] = project.ProgrammingAction;
         result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode }));

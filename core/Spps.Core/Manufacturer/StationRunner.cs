@@ -9,26 +9,28 @@ namespace Spps.Core.Manufacturer;
 public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, string? ErrorCode, Coc? Coc);
 
 /// <summary>
-/// Runs one programming action on every device the programmer finds, boards in parallel (gang
-/// programming). Per device: identify, get the authorization code from the M-HSM, load it, send the
+/// Runs one programming action on the job's devices of every chain the programmers reach, chains in
+/// parallel (gang programming), the devices of one chain one after another (<see cref="ChainPlan"/>). Per device: identify, get the authorization code from the M-HSM, load it, send the
 /// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
 /// </summary>
 public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
 {
     public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
     {
-        var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
-        var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
-            ?? throw new SppsException(ErrorCodes.ActionNotAuthorized,
-                $"Job {job.Job} has no ticket for {action} on {chainDevice.Name}: the OE authorized only {string.Join(", ", job.Tickets.Select(t => t.Spec.Action).Distinct())}.");
-        var bitstream = job.Bitstreams.First(b => b.Name == ticket.Bitstream);
-        var results = new BoardResult[ports.Count];
-        Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+        var plan = ChainPlan.For(job, action, ports);
+        var results = new List<BoardResult>[plan.Chains.Count];
+        Parallel.For(0, plan.Chains.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
-            results[i] = RunOne(ports[i], action, ticket, bitstream);
-            report(results[i]);
+            // Devices of one chain share its TAP: one after another. Chains (boards, sites) run in parallel.
+            results[i] = new List<BoardResult>();
+            foreach (var target in plan.Chains[i])
+            {
+                var result = target.Failure ?? RunOne(target.Port!, action, target.Ticket!, job.Bitstreams.First(b => b.Name == target.Ticket!.Bitstream));
+                results[i].Add(result);
+                report(result);
+            }
         });
-        return results;
+        return results.SelectMany(r => r).ToList();
     }
 
     private BoardResult RunOne(IJtagPort port, string action, JobTicket ticket, JobBitstream bitstream)
