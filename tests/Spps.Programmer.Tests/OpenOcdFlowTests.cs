@@ -20,6 +20,7 @@ public sealed class OpenOcdFlowTests
     public void Gang_sites_a_cable_cut_mid_bitstream_and_a_free_retry_through_OpenOCD()
     {
         using var t = new Tutorial();
+        WithFabric(t); // the bitstream carries the 200 kB fabric, so it is most of what goes over the wire
         t.RunUntilJobLoaded();
         var a = t.NewBoards(1);
         var c = t.NewBoards(1);
@@ -108,5 +109,12 @@ public sealed class OpenOcdFlowTests
     {
         t.Cm.Station("set-programming-action", "--project", Tutorial.JobProject, "--action", action).ShouldSucceed();
         return t.Cm.Station("run-selected-actions", "--project", Tutorial.JobProject, "--programmer", programmer);
+    }
+
+    /// <summary>The tutorial's bitstream programs SECURITY only; this one also carries the fabric and eNVM.</summary>
+    internal static void WithFabric(Tutorial t)
+    {
+        var project = t.Oe.PathOf("JobManager_Create_Project.tcl");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("-features {SECURITY}", "-features {SECURITY FABRIC ENVM}"));
     }
 }

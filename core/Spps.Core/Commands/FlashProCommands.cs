@@ -11,7 +11,7 @@ namespace Spps.Core.Commands;
 /// The FlashPro Express commands of the CM site (seed §3.2, 3.6, 3.8, 3.9), run by spps-station scripts
 /// and subcommands alike. One session holds the open job project and the M-HSM.
 /// </summary>
-public sealed class FlashProCommands : CommandSet, IDisposable
+public sealed partial class FlashProCommands : CommandSet, IDisposable
 {
     public const string ProgrammerVariable = "SPPS_PROGRAMMER";
     private readonly SppsEnvironment _env;
@@ -65,6 +65,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             ], CompleteProgJob, NeedsProject: true),
             new("import_dfk_db", "Import a silicon vendor's DFK database (wrapped to this M-HSM) for DFK key mode.",
             [new("file", "DFK database file", Required: true)], ImportDfkDb),
+            .. ProgrammerCommands(), // FlashProProgrammerCommands.cs
         ];
     }
 

@@ -30,6 +30,17 @@ public static class ProgrammerConnections
         return result.Count > 0 ? result : throw new SppsException(ErrorCodes.ProgrammerInvalid, $"'{list}' names no programmer.", at);
     }
 
+    /// <summary>The plugin a connection names and its argument (a folder or file resolved against the working directory).</summary>
+    public static (IProgrammerProvider Provider, string Argument) Resolve(SppsEnvironment env, string connection, SourceLocation? at)
+    {
+        var colon = connection.IndexOf(':');
+        if (colon <= 0) throw new SppsException(ErrorCodes.ProgrammerInvalid, $"'{connection}' is not a programmer connection: write NAME:ARGUMENT, e.g. sim:./boards.", at);
+        var provider = env.Plugins.ProgrammerProvider(connection[..colon]);
+        var argument = connection[(colon + 1)..];
+        var local = env.Resolve(argument);
+        return (provider, provider.Name == "sim" || File.Exists(local) ? local : argument);
+    }
+
     /// <summary>Opens every connection; the ports found, and one failed result per site that could not be opened.</summary>
     public static (IReadOnlyList<IJtagPort> Ports, IReadOnlyList<BoardResult> Failures, string Names) Open(
         SppsEnvironment env, string list, string action, SourceLocation? at)
@@ -40,12 +51,7 @@ public static class ProgrammerConnections
         var names = new List<string>();
         foreach (var connection in connections)
         {
-            var colon = connection.IndexOf(':');
-            if (colon <= 0) throw new SppsException(ErrorCodes.ProgrammerInvalid, $"'{connection}' is not a programmer connection: write NAME:ARGUMENT, e.g. sim:./boards.", at);
-            var provider = env.Plugins.ProgrammerProvider(connection[..colon]);
-            var argument = connection[(colon + 1)..];
-            var local = env.Resolve(argument);
-            if (provider.Name == "sim" || File.Exists(local)) argument = local;
+            var (provider, argument) = Resolve(env, connection, at);
             names.Add(provider.Name);
             try
             {
