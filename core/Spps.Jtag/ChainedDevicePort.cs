@@ -35,6 +35,14 @@ public sealed class ChainedDevicePort : IJtagPort
     /// <summary>Position of the device, 0 nearest TDO (a job's <c>hw_location</c> minus one).</summary>
     public int Index => _index;
 
+    /// <summary>A port for every device of a chain; the chain is disposed with the last of them.</summary>
+    public static IReadOnlyList<IJtagPort> ForEveryDevice(JtagChain chain, int fallbackIrLength)
+    {
+        var irLengths = chain.Devices.Select(d => d.IrLength ?? fallbackIrLength).ToList();
+        var shared = new SharedOwner(chain, irLengths.Count);
+        return irLengths.Select((_, i) => (IJtagPort)new ChainedDevicePort(chain.Tap, irLengths, i, shared.User())).ToList();
+    }
+
     /// <summary>Devices on the chain.</summary>
     public int ChainLength => _irLengths.Length;
 

@@ -18,13 +18,7 @@ public sealed class FtdiProvider : IProgrammerProvider, IJtagChainProvider
 
     public string Name => "ftdi";
 
-    public IReadOnlyList<IJtagPort> Discover(string connection)
-    {
-        var chain = OpenChains(connection)[0];
-        var irLengths = chain.Devices.Select(d => d.IrLength!.Value).ToList();
-        var shared = new SharedOwner(chain, irLengths.Count);
-        return irLengths.Select((_, i) => (IJtagPort)new ChainedDevicePort(chain.Tap, irLengths, i, shared.User())).ToList();
-    }
+    public IReadOnlyList<IJtagPort> Discover(string connection) => ChainedDevicePort.ForEveryDevice(OpenChains(connection)[0], 8);
 
     public IReadOnlyList<JtagChain> OpenChains(string connection)
     {

@@ -17,14 +17,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
 
     public IReadOnlyList<IJtagPort> Discover(string connection)
     {
-        var ports = new List<IJtagPort>();
-        foreach (var chain in OpenChains(connection))
-        {
-            var irLengths = chain.Devices.Select(d => d.IrLength ?? JtagInstructions.IrLength).ToList();
-            var shared = new SharedOwner(chain, irLengths.Count);
-            for (var i = 0; i < irLengths.Count; i++) ports.Add(new ChainedDevicePort(chain.Tap, irLengths, i, shared.User()));
-        }
-        return ports;
+        return OpenChains(connection).SelectMany(chain => ChainedDevicePort.ForEveryDevice(chain, JtagInstructions.IrLength)).ToList();
     }
 
     /// <summary>Every board file in the folder is one chain (of one device, or of several on a chained board).</summary>

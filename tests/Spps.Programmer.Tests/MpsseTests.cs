@@ -13,7 +13,7 @@ namespace Spps.Programmer.Tests;
 public sealed class MpsseTests : IDisposable
 {
     private readonly TempFolder _temp = new();
-    private readonly IJtagBoardSimulator _sim = (IJtagBoardSimulator)new PluginCatalog([Path.Combine(AppContext.BaseDirectory, "plugins")]).ProgrammerProvider("sim");
+    private readonly IProgrammerProvider _sim = SimBoards.Plugin();
 
     [Theory]
     [InlineData(30_000_000, 0, 30_000_000)]
@@ -71,12 +71,8 @@ public sealed class MpsseTests : IDisposable
 
     private (MpsseEmulator Emulator, IJtagPins Pins, string[] Dsns) Emulated(int devices)
     {
-        var dir = Path.Combine(_temp.Path, "boards-" + devices);
-        _sim.CreateChainedBoards(dir, 1, devices, Path.Combine(_temp.Path, "home"));
-        var file = Directory.GetFiles(dir, "board-*.json").Single();
-        var json = JObject.Parse(File.ReadAllText(file));
-        var dsns = devices == 1 ? [(string)json["dsn"]!] : ((JArray)json["chain"]!).Select(d => (string)d["dsn"]!).ToArray();
-        var pins = _sim.OpenPins([file]);
+        var (file, dsns) = SimBoards.One(_sim, _temp.Path, devices);
+        var pins = ((IJtagBoardSimulator)_sim).OpenPins([file]);
         return (new MpsseEmulator(pins), pins, dsns);
     }
 

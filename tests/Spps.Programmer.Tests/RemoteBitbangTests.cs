@@ -14,20 +14,15 @@ public sealed class RemoteBitbangTests : IDisposable
 {
     private readonly TempFolder _temp = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly IJtagBoardSimulator _sim = (IJtagBoardSimulator)new PluginCatalog([Path.Combine(AppContext.BaseDirectory, "plugins")]).ProgrammerProvider("sim");
+    private readonly IProgrammerProvider _sim = SimBoards.Plugin();
     private IJtagPins? _pins;
     private Task? _server;
     private string[] _dsns = [];
 
     private int Serve(int devices)
     {
-        var dir = Path.Combine(_temp.Path, "boards");
-        _sim.CreateChainedBoards(dir, 1, devices, Path.Combine(_temp.Path, "home"));
-        var file = Directory.GetFiles(dir, "board-*.json").Single();
-        _dsns = devices == 1
-            ? [(string)JObject.Parse(File.ReadAllText(file))["dsn"]!]
-            : ((JArray)JObject.Parse(File.ReadAllText(file))["chain"]!).Select(d => (string)d["dsn"]!).ToArray();
-        _pins = _sim.OpenPins([file]);
+        (var file, _dsns) = SimBoards.One(_sim, _temp.Path, devices);
+        _pins = ((IJtagBoardSimulator)_sim).OpenPins([file]);
         var port = new TaskCompletionSource<int>();
         _server = RemoteBitbangServer.ServeAsync(_pins, 0, _ => { }, _stop.Token, port.SetResult);
         return port.Task.Result;

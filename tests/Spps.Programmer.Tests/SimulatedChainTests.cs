@@ -12,7 +12,7 @@ namespace Spps.Programmer.Tests;
 public sealed class SimulatedChainTests : IDisposable
 {
     private readonly TempFolder _temp = new();
-    private readonly IProgrammerProvider _sim = new PluginCatalog([Path.Combine(AppContext.BaseDirectory, "plugins")]).ProgrammerProvider("sim");
+    private readonly IProgrammerProvider _sim = SimBoards.Plugin();
 
     private string Boards(int count, int chain)
     {
