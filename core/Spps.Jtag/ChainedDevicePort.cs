@@ -56,7 +56,7 @@ public sealed class ChainedDevicePort : IJtagPort
     public void ShiftIr(uint instruction, int bitLength)
     {
         if (bitLength != _irLengths[_index])
-            throw new ProgrammerException("SPPS5003", $"{Location} has an IR of {_irLengths[_index]} bits, not {bitLength}.");
+            throw new ProgrammerException(ErrorCodes.DeviceProtocol, $"{Location} has an IR of {_irLengths[_index]} bits, not {bitLength}.");
         var total = _irLengths.Sum();
         var offset = _irLengths.Take(_index).Sum();
         var bits = new byte[JtagBits.Bytes(total)];

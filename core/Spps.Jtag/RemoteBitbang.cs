@@ -107,7 +107,7 @@ public sealed class RemoteBitbangClient : IJtagWire
         catch (SocketException e)
         {
             _client.Dispose();
-            throw new ProgrammerException("SPPS5008", $"No remote_bitbang server at {host}:{port}: {e.Message}");
+            throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"No remote_bitbang server at {host}:{port}: {e.Message}");
         }
         _stream = _client.GetStream();
         Location = $"remote_bitbang {host}:{port}";
@@ -145,7 +145,7 @@ public sealed class RemoteBitbangClient : IJtagWire
             }
             catch (Exception e) when (e is IOException or EndOfStreamException or ObjectDisposedException)
             {
-                throw new ProgrammerException("SPPS5008", $"The remote_bitbang connection {Location} was lost: {e.Message}");
+                throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"The remote_bitbang connection {Location} was lost: {e.Message}");
             }
             var first = Math.Max(0, start - sampleStart);
             for (var s = 0; s < samples; s++)

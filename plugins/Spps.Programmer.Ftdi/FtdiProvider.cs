@@ -44,7 +44,7 @@ public sealed class FtdiProvider : IProgrammerProvider, IJtagChainProvider
         else
         {
             var attached = LibUsbTransport.List(KnownChips);
-            var first = attached.FirstOrDefault() ?? throw new ProgrammerException("SPPS5001", "No FT2232H, FT4232H or FT232H adapter is attached.");
+            var first = attached.FirstOrDefault() ?? throw new ProgrammerException(ErrorCodes.NoDevices, "No FT2232H, FT4232H or FT232H adapter is attached.");
             var ids = first.Split(' ')[0].Split(':');
             usb = LibUsbTransport.Open(ushort.Parse(ids[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture), ushort.Parse(ids[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture), settings.GetValueOrDefault("serial"), channel);
         }
@@ -87,5 +87,5 @@ public sealed class FtdiProvider : IProgrammerProvider, IJtagChainProvider
         : throw Invalid(connection, $"{name} is 4 hex digits (vid=0403,pid=6010)");
 
     private static ProgrammerException Invalid(string connection, string why) =>
-        new("SPPS5006", $"'ftdi:{connection}': {why}. Example: ftdi:vid=0403,pid=6010,channel=A,khz=6000");
+        new(ErrorCodes.ProgrammerInvalid, $"'ftdi:{connection}': {why}. Example: ftdi:vid=0403,pid=6010,channel=A,khz=6000");
 }

@@ -36,7 +36,7 @@ internal sealed partial class LibUsbTransport : IFtdiTransport
     {
         IntPtr context;
         try { Check(libusb_init(out context), "libusb_init"); }
-        catch (DllNotFoundException) { throw new ProgrammerException("SPPS5006", "libusb-1.0 is not installed: apt-get install libusb-1.0-0."); }
+        catch (DllNotFoundException) { throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, "libusb-1.0 is not installed: apt-get install libusb-1.0-0."); }
         IntPtr list = IntPtr.Zero;
         try
         {
@@ -54,7 +54,7 @@ internal sealed partial class LibUsbTransport : IFtdiTransport
                 if (claimed != 0)
                 {
                     libusb_close(handle);
-                    throw new ProgrammerException("SPPS5005", $"FTDI {vid:x4}:{pid:x4} channel {(char)('A' + channel - 1)} is in use (libusb error {claimed}).");
+                    throw new ProgrammerException(ErrorCodes.BoardBusy, $"FTDI {vid:x4}:{pid:x4} channel {(char)('A' + channel - 1)} is in use (libusb error {claimed}).");
                 }
                 return new LibUsbTransport(context, handle, channel, $"ftdi {vid:x4}:{pid:x4}{(serial is null ? "" : " " + serial)} channel {(char)('A' + channel - 1)}");
             }
@@ -64,7 +64,7 @@ internal sealed partial class LibUsbTransport : IFtdiTransport
             if (list != IntPtr.Zero) libusb_free_device_list(list, 1);
         }
         libusb_exit(context);
-        throw new ProgrammerException("SPPS5001", $"No FTDI adapter {vid:x4}:{pid:x4}{(serial is null ? "" : " with serial " + serial)} is attached (or this user may not open it: check the udev rules).");
+        throw new ProgrammerException(ErrorCodes.NoDevices, $"No FTDI adapter {vid:x4}:{pid:x4}{(serial is null ? "" : " with serial " + serial)} is attached (or this user may not open it: check the udev rules).");
     }
 
     /// <summary>Every attached adapter with one of these VID:PIDs: "vid:pid serial".</summary>
@@ -130,7 +130,7 @@ internal sealed partial class LibUsbTransport : IFtdiTransport
 
     private static void Check(int result, string what)
     {
-        if (result < 0) throw new ProgrammerException("SPPS5008", $"USB {what} failed: libusb error {result} (the adapter was unplugged or reset?).");
+        if (result < 0) throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"USB {what} failed: libusb error {result} (the adapter was unplugged or reset?).");
     }
 
     [StructLayout(LayoutKind.Sequential)]

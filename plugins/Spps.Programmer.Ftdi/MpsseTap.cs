@@ -31,7 +31,7 @@ public sealed class MpsseTap : IJtagTap
         var echo = new byte[2];
         Receive(echo);
         if (echo[0] != Mpsse.BadCommand || echo[1] != 0xAA)
-            throw new ProgrammerException("SPPS5008", $"{usb.Location} does not answer as an MPSSE engine (got {Convert.ToHexString(echo)}): is it an FT2232H, FT232H or FT4232H channel?");
+            throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"{usb.Location} does not answer as an MPSSE engine (got {Convert.ToHexString(echo)}): is it an FT2232H, FT232H or FT4232H channel?");
         _divisor = Mpsse.Divisor(frequencyHz);
         var init = new List<byte>();
         Mpsse.Init(init, _divisor);
@@ -133,10 +133,10 @@ public sealed class MpsseTap : IJtagTap
             var n = Mpsse.StripStatus(_in.AsSpan(0, read), payload);
             if (n == 0)
             {
-                if (++empty > 1000) throw new ProgrammerException("SPPS5008", $"{Location} stopped answering: {got} of {into.Length} bytes came back.");
+                if (++empty > 1000) throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"{Location} stopped answering: {got} of {into.Length} bytes came back.");
                 continue;
             }
-            if (got + n > into.Length) throw new ProgrammerException("SPPS5008", $"{Location} answered {got + n} bytes where {into.Length} were due (0xFA: the engine refused a command).");
+            if (got + n > into.Length) throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"{Location} answered {got + n} bytes where {into.Length} were due (0xFA: the engine refused a command).");
             payload.AsSpan(0, n).CopyTo(into[got..]);
             got += n;
         }

@@ -20,7 +20,7 @@ internal sealed class TcpTransport : IFtdiTransport
         catch (SocketException e)
         {
             _client.Dispose();
-            throw new ProgrammerException("SPPS5008", $"No MPSSE emulator at {host}:{port}: {e.Message}");
+            throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"No MPSSE emulator at {host}:{port}: {e.Message}");
         }
         _stream = _client.GetStream();
         Location = $"ftdi emulator {host}:{port}";
@@ -71,7 +71,7 @@ internal sealed class TcpTransport : IFtdiTransport
         try { action(); }
         catch (Exception e) when (e is IOException or SocketException or EndOfStreamException)
         {
-            throw new ProgrammerException("SPPS5008", $"The link to {Location} was lost: {e.Message}");
+            throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"The link to {Location} was lost: {e.Message}");
         }
     }
 

@@ -31,7 +31,7 @@ internal sealed class OpenOcdProcess : IDisposable
 
     public static (OpenOcdProcess Process, OpenOcdRpc Rpc) Start(string config)
     {
-        if (!File.Exists(config)) throw new ProgrammerException("SPPS5006", $"No OpenOCD configuration {config}: write one with the adapter and the chain's TAPs (see docs/programmers.md).");
+        if (!File.Exists(config)) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"No OpenOCD configuration {config}: write one with the adapter and the chain's TAPs (see docs/programmers.md).");
         var port = FreePort();
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("SPPS_OPENOCD") is { Length: > 0 } exe ? exe : "openocd")
         {
@@ -47,7 +47,7 @@ internal sealed class OpenOcdProcess : IDisposable
         try { process = Process.Start(info)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new ProgrammerException("SPPS5006", $"Cannot start OpenOCD ({info.FileName}): {e.Message}. Install it (apt-get install openocd) or set SPPS_OPENOCD.");
+            throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"Cannot start OpenOCD ({info.FileName}): {e.Message}. Install it (apt-get install openocd) or set SPPS_OPENOCD.");
         }
         var started = new OpenOcdProcess(process, port, config);
         var deadline = Stopwatch.StartNew();
@@ -57,7 +57,7 @@ internal sealed class OpenOcdProcess : IDisposable
             {
                 process.WaitForExit();
                 started.Dispose();
-                throw new ProgrammerException("SPPS5008", $"OpenOCD stopped with exit code {process.ExitCode} while starting with {config}.{started.Diagnostics()}");
+                throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"OpenOCD stopped with exit code {process.ExitCode} while starting with {config}.{started.Diagnostics()}");
             }
             if (OpenOcdRpc.TryConnect("127.0.0.1", port, started.Diagnostics) is { } rpc)
             {
@@ -76,7 +76,7 @@ internal sealed class OpenOcdProcess : IDisposable
             Thread.Sleep(50);
         }
         started.Dispose();
-        throw new ProgrammerException("SPPS5008", $"OpenOCD did not open its Tcl server within 30 s with {config}.{started.Diagnostics()}");
+        throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"OpenOCD did not open its Tcl server within 30 s with {config}.{started.Diagnostics()}");
     }
 
     /// <summary>The last lines OpenOCD printed, for error messages.</summary>

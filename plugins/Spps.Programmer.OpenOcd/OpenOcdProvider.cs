@@ -30,18 +30,18 @@ public sealed class OpenOcdProvider : IProgrammerProvider, IJtagChainProvider
         {
             var colon = connection.LastIndexOf(':');
             if (colon <= 0 || !int.TryParse(connection[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port))
-                throw new ProgrammerException("SPPS5006", $"'{connection}' is neither an OpenOCD configuration file nor HOST:PORT of a running OpenOCD's Tcl server.");
+                throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"'{connection}' is neither an OpenOCD configuration file nor HOST:PORT of a running OpenOCD's Tcl server.");
             var host = connection[..colon];
             rpc = OpenOcdRpc.TryConnect(host, port, () => "")
-                ?? throw new ProgrammerException("SPPS5008", $"No OpenOCD Tcl server at {host}:{port}: start openocd (tcl_port {port}) or use openocd:CONFIG.cfg.");
+                ?? throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"No OpenOCD Tcl server at {host}:{port}: start openocd (tcl_port {port}) or use openocd:CONFIG.cfg.");
             location = $"openocd {host}:{port}";
         }
         try
         {
             var taps = OpenOcdTap.ScanChain(rpc);
-            if (taps.Count == 0) throw new ProgrammerException("SPPS5001", $"OpenOCD ({location}) has no enabled TAP: declare the chain with jtag newtap.");
+            if (taps.Count == 0) throw new ProgrammerException(ErrorCodes.NoDevices, $"OpenOCD ({location}) has no enabled TAP: declare the chain with jtag newtap.");
             if (taps.FirstOrDefault(t => t.IrLength is null or < 2) is { } unknown)
-                throw new ProgrammerException("SPPS5009", $"OpenOCD ({location}) does not know the IR length of {unknown.Name}: declare it with -irlen.");
+                throw new ProgrammerException(ErrorCodes.ChainMismatch, $"OpenOCD ({location}) does not know the IR length of {unknown.Name}: declare it with -irlen.");
             return [new JtagChain(new OpenOcdTap(rpc, taps, process, location), taps)];
         }
         catch

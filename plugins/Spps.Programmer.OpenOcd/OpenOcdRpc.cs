@@ -45,13 +45,13 @@ internal sealed class OpenOcdRpc : IDisposable
         }
     }
 
-    /// <summary>Runs a Tcl command; its result, or <see cref="ProgrammerException"/> SPPS5008 with OpenOCD's message.</summary>
+    /// <summary>Runs a Tcl command; its result, or <see cref="ProgrammerException"/> SPPS5009 with OpenOCD's message.</summary>
     public string Run(string command)
     {
         var answer = Raw($"if {{[catch {{{command}}} spps_r]}} {{set spps_r \"E $spps_r\"}} else {{set spps_r \"O $spps_r\"}}");
         if (answer.StartsWith("O ", StringComparison.Ordinal)) return answer[2..];
         var message = answer.StartsWith("E ", StringComparison.Ordinal) ? answer[2..] : answer;
-        throw new ProgrammerException("SPPS5008", $"OpenOCD at {Endpoint} failed '{Shorten(command)}': {message.Trim()}{_diagnostics()}");
+        throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"OpenOCD at {Endpoint} failed '{Shorten(command)}': {message.Trim()}{_diagnostics()}");
     }
 
     /// <summary>Sends a command as is and returns the answer.</summary>
@@ -79,7 +79,7 @@ internal sealed class OpenOcdRpc : IDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or EndOfStreamException or ObjectDisposedException)
         {
-            throw new ProgrammerException("SPPS5008", $"OpenOCD at {Endpoint} stopped answering ({e.Message}) during '{Shorten(command)}'.{_diagnostics()}");
+            throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"OpenOCD at {Endpoint} stopped answering ({e.Message}) during '{Shorten(command)}'.{_diagnostics()}");
         }
     }
 

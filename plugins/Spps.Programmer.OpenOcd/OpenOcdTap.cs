@@ -51,7 +51,7 @@ internal sealed class OpenOcdTap : IJtagTap
     public byte[] ShiftIr(ReadOnlySpan<byte> tdi, int bitLength)
     {
         var total = _taps.Sum(t => t.IrLength!.Value);
-        if (bitLength != total) throw new ProgrammerException("SPPS5009", $"The chain's IRs are {total} bits long in all, not {bitLength}.");
+        if (bitLength != total) throw new ProgrammerException(ErrorCodes.ChainMismatch, $"The chain's IRs are {total} bits long in all, not {bitLength}.");
         var offset = 0;
         var active = new List<(int Index, ulong Value)>();
         for (var i = 0; i < _taps.Count; i++)
@@ -69,7 +69,7 @@ internal sealed class OpenOcdTap : IJtagTap
             offset += length;
         }
         if (active.Count > 1)
-            throw new ProgrammerException("SPPS5009", "OpenOCD's drscan addresses one TAP at a time: load BYPASS into every other device.");
+            throw new ProgrammerException(ErrorCodes.ChainMismatch, "OpenOCD's drscan addresses one TAP at a time: load BYPASS into every other device.");
         if (active.Count == 0)
         {
             _rpc.Run($"irscan {_taps[0].Name} 0x{(1UL << _taps[0].IrLength!.Value) - 1:x}");
@@ -113,7 +113,7 @@ internal sealed class OpenOcdTap : IJtagTap
         var values = _rpc.Run(command.ToString()).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var expected = (length + FieldBits - 1) / FieldBits;
         if (values.Length != expected)
-            throw new ProgrammerException("SPPS5008", $"OpenOCD at {_rpc.Endpoint} answered drscan with {values.Length} values instead of {expected}.");
+            throw new ProgrammerException(ErrorCodes.ProgrammerDisconnected, $"OpenOCD at {_rpc.Endpoint} answered drscan with {values.Length} values instead of {expected}.");
         for (var f = 0; f < values.Length; f++)
         {
             var bits = Math.Min(FieldBits, length - f * FieldBits);

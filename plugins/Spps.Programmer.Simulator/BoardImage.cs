@@ -81,7 +81,7 @@ internal sealed class BoardImage
         {
             try { return new FileStream(claimPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
             catch (IOException) when (attempt < 1200) { Thread.Sleep(25); }
-            catch (IOException) { throw new ProgrammerException("SPPS5005", $"Board {path} is in use by another station."); }
+            catch (IOException) { throw new ProgrammerException(ErrorCodes.BoardBusy, $"Board {path} is in use by another station."); }
         }
     }
 
@@ -94,13 +94,13 @@ internal sealed class BoardImage
         {
             foreach (var path in paths)
             {
-                if (!File.Exists(path)) throw new ProgrammerException("SPPS5001", $"No board file {path}. Make boards with: spps-station sim create-boards --dir DIR --count N");
+                if (!File.Exists(path)) throw new ProgrammerException(ErrorCodes.NoDevices, $"No board file {path}. Make boards with: spps-station sim create-boards --dir DIR --count N");
                 claims.Add(Claim(path));
                 BoardImage image;
                 try { image = Load(path); }
                 catch (Exception e) when (e is IOException or JsonException or InvalidDataException)
                 {
-                    throw new ProgrammerException("SPPS5006", $"Board file {path} is unreadable: {e.Message}");
+                    throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"Board file {path} is unreadable: {e.Message}");
                 }
                 devices.AddRange(image.Devices.Select(d => new SimulatedTapDevice(new VirtualDevice(d, image.Save))));
             }

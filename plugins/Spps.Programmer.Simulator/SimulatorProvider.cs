@@ -24,7 +24,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
     public IReadOnlyList<JtagChain> OpenChains(string connection)
     {
         if (!Directory.Exists(connection))
-            throw new ProgrammerException("SPPS5001", $"No board folder {connection}. Make boards with: spps-station sim create-boards --dir {connection} --count N");
+            throw new ProgrammerException(ErrorCodes.NoDevices, $"No board folder {connection}. Make boards with: spps-station sim create-boards --dir {connection} --count N");
         var chains = new List<JtagChain>();
         try
         {
@@ -40,19 +40,19 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
             foreach (var chain in chains) chain.Dispose();
             throw;
         }
-        return chains.Count > 0 ? chains : throw new ProgrammerException("SPPS5001", $"No boards in {connection}. Make some with: spps-station sim create-boards --dir {connection} --count N");
+        return chains.Count > 0 ? chains : throw new ProgrammerException(ErrorCodes.NoDevices, $"No boards in {connection}. Make some with: spps-station sim create-boards --dir {connection} --count N");
     }
 
     public IJtagPins OpenPins(IReadOnlyList<string> boardFiles) =>
-        boardFiles.Count > 0 ? BoardImage.OpenChain(boardFiles) : throw new ProgrammerException("SPPS5001", "Name at least one board file (--board FILE).");
+        boardFiles.Count > 0 ? BoardImage.OpenChain(boardFiles) : throw new ProgrammerException(ErrorCodes.NoDevices, "Name at least one board file (--board FILE).");
 
     public IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string sppsHome) =>
         CreateChainedBoards(directory, count, 1, sppsHome);
 
     public IReadOnlyList<VirtualBoardState> CreateChainedBoards(string directory, int count, int chainLength, string sppsHome)
     {
-        if (count is < 1 or > 100_000) throw new ProgrammerException("SPPS5006", "--count must be between 1 and 100000.");
-        if (chainLength is < 1 or > MaxChain) throw new ProgrammerException("SPPS5006", $"--chain must be between 1 and {MaxChain} devices.");
+        if (count is < 1 or > 100_000) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, "--count must be between 1 and 100000.");
+        if (chainLength is < 1 or > MaxChain) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"--chain must be between 1 and {MaxChain} devices.");
         Directory.CreateDirectory(directory);
         var vendor = SiliconVendor.OpenOrCreate(sppsHome);
         var next = Boards(directory).Select(p => int.TryParse(Path.GetFileNameWithoutExtension(p)["board-".Length..], out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
@@ -68,7 +68,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
 
     public IReadOnlyList<VirtualBoardState> Inspect(string directory)
     {
-        if (!Directory.Exists(directory)) throw new ProgrammerException("SPPS5001", $"No board folder {directory}.");
+        if (!Directory.Exists(directory)) throw new ProgrammerException(ErrorCodes.NoDevices, $"No board folder {directory}.");
         return Boards(directory).SelectMany(p => States(BoardImage.Load(p))).ToList();
     }
 

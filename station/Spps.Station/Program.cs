@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Programmers;
+using Spps;
 using Spps.Core;
 using Spps.Core.Commands;
 using Spps.Core.Site;
@@ -14,11 +15,9 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
 var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl)" };
 var scriptProgrammer = new Option<string[]>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER); repeat for gang programming", AllowMultipleArgumentsPerToken = false };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
-script.SetAction(parse =>
-{
-    if (parse.GetValue(scriptProgrammer) is { Length: > 0 } programmers) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, string.Join(';', programmers));
-    return ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env));
-});
+script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env, cancel),
+    SiteOptions.Resolve(Environment.GetEnvironmentVariable,
+        programmer: parse.GetValue(scriptProgrammer) is { Length: > 0 } programmers ? string.Join(';', programmers) : null))));
 root.Subcommands.Add(script);
 
 var sim = new Command("sim", "Simulated boards of the reference device family (programmer sim:DIR).");
@@ -31,8 +30,8 @@ createBoards.SetAction(parse => CommandLineFactory.Run(parse.GetValue(json), "si
 {
     var farm = Farm(env);
     var boards = parse.GetValue(chain) == 1
-        ? Guard(() => farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home))
-        : Guard(() => ((IJtagBoardSimulator)farm).CreateChainedBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), parse.GetValue(chain), env.Home));
+        ? farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home)
+        : ((IJtagBoardSimulator)farm).CreateChainedBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), parse.GetValue(chain), env.Home);
     var result = new CommandResult().Say($"Created {boards.Count} blank board(s) in {env.Resolve(parse.GetValue(dir)!)}.");
     foreach (var b in boards) result.Say($"  {Path.GetFileName(b.Location)}: DSN {b.Dsn}");
     result.Data["boards"] = JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location }));
@@ -47,7 +46,7 @@ inspect.SetAction(parse =>
     try
     {
         using var env = SppsEnvironment.FromProcess(output.Notice);
-        var boards = Guard(() => Farm(env).Inspect(env.Resolve(parse.GetValue(inspectDir)!)));
+        var boards = Farm(env).Inspect(env.Resolve(parse.GetValue(inspectDir)!));
         if (output.Json)
             output.JsonDocument(JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location, cycle_count = b.CycleCount })));
         else
@@ -104,9 +103,3 @@ return CommandLineFactory.Invoke(root, args);
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>
     env.Plugins.ProgrammerProvider("sim") as IVirtualBoardFarm
         ?? throw new SppsException(ErrorCodes.PluginNotFound, "The 'sim' programmer plugin does not simulate boards.");
-
-static T Guard<T>(Func<T> work)
-{
-    try { return work(); }
-    catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message); }
-}

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spps;
 using System.Runtime.InteropServices;
 using Spps.Contracts.Programmers;
 using Spps.Core;
@@ -32,10 +33,7 @@ internal static class SimJtagCommand
                 var simulator = env.Plugins.ProgrammerProvider("sim") as IJtagBoardSimulator
                     ?? throw new SppsException(ErrorCodes.PluginNotFound, "The 'sim' programmer plugin does not simulate JTAG chains.");
                 var files = parse.GetValue(boards)!.Select(env.Resolve).ToList();
-                IJtagPins pins;
-                try { pins = simulator.OpenPins(files); }
-                catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message); }
-                using (pins)
+                using (var pins = simulator.OpenPins(files))
                 {
                     using var stop = new CancellationTokenSource();
                     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

@@ -21,7 +21,7 @@ internal static class Util
     {
         Directory.CreateDirectory(home);
         Directory.CreateDirectory(work);
-        return new SppsEnvironment(home, work, Environment.GetEnvironmentVariable, _ => { }, new PluginCatalog([PluginsDir]));
+        return new SppsEnvironment(new SiteOptions(Path.GetFullPath(home), null, null), work, Environment.GetEnvironmentVariable, _ => { }, new PluginCatalog([PluginsDir]));
     }
 
     public static double Median(IEnumerable<double> values)

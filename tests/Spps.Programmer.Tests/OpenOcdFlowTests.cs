@@ -31,8 +31,8 @@ public sealed class OpenOcdFlowTests
         // Two sites: board A through OpenOCD, and an OpenOCD that is not there. A is programmed all the same.
         var dead = "openocd-rpc:127.0.0.1:" + OpenOcdConfig.ClosedPort();
         var gang = t.Cm.Station("script", "FlashProExpress_Run_Program.tcl", "--programmer", "openocd:a.cfg", "--programmer", dead);
-        gang.ShouldFail(5, "SPPS5008");
-        Assert.Contains($"{dead}: error SPPS5008: No OpenOCD Tcl server", gang.Stderr);
+        gang.ShouldFail(5, "SPPS5009");
+        Assert.Contains($"{dead}: error SPPS5009: No OpenOCD Tcl server", gang.Stderr);
         Assert.Matches(new Regex(@"openocd a\.cfg: PROGRAM succeeded on device MyDevice \(DSN [0-9a-f]{32}\), CoC PROGRAMMED"), gang.Stderr);
         Assert.Contains("1 of 2 device(s) succeeded", gang.Stdout);
         Assert.Equal("programmed", State(t, a));
@@ -45,9 +45,9 @@ public sealed class OpenOcdFlowTests
         {
             OpenOcdConfig.Write(t.Cm, "c.cfg", cut.Port);
             var failed = t.Cm.Station("script", "FlashProExpress_Run_Program.tcl", "--programmer", "openocd:c.cfg");
-            failed.ShouldFail(5, "SPPS5008");
+            failed.ShouldFail(5, "SPPS5009");
             Assert.True(cut.Cut);
-            Assert.Contains("openocd c.cfg: error SPPS5008: OpenOCD", failed.Stderr); // which board, and why
+            Assert.Contains("openocd c.cfg: error SPPS5009: OpenOCD", failed.Stderr); // which board, and why
         }
         Assert.Equal("blank", State(t, c));
         Assert.Equal(0, t.CodesLeft()["PROGRAM"]); // C's code was issued before the cut

@@ -21,9 +21,9 @@ public sealed class ProgrammerCommandTests : IDisposable
 
         var dead = "openocd-rpc:127.0.0.1:" + OpenOcdConfig.ClosedPort();
         var ping = cm.Station("ping-prg", "--programmer", $"sim:chain;{dead}");
-        ping.ShouldFail(5, "SPPS5008");
+        ping.ShouldFail(5, "SPPS5009");
         Assert.Contains("sim:chain: answers; 2 chain(s), 6 device(s)", ping.Stdout);
-        Assert.Contains($"{dead}: error SPPS5008", ping.All);
+        Assert.Contains($"{dead}: error SPPS5009", ping.All);
 
         var list = cm.Station("refresh-prg-list").ShouldSucceed();
         Assert.Contains("plugin openocd:", list.Stdout);

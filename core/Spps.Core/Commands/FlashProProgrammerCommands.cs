@@ -23,7 +23,7 @@ public sealed partial class FlashProCommands
     ];
 
     private string ConnectionList(CommandCall call) =>
-        call.Optional("programmer") ?? _env.Variable(ProgrammerVariable)
+        call.Optional("programmer") ?? _env.Options.Programmer
             ?? throw new SppsException(ErrorCodes.ProgrammerInvalid, $"No programmer: set {ProgrammerVariable} (e.g. sim:./boards) or pass -programmer.", call.Location);
 
     private CommandResult ScanChainPrg(CommandCall call)
@@ -59,7 +59,7 @@ public sealed partial class FlashProCommands
         var plugins = _env.Plugins.Entries.Where(e => e.Kind == "programmer").ToList();
         foreach (var p in plugins) result.Say($"plugin {p.Name}: {p.Description}");
         result.Data["plugins"] = JArray.FromObject(plugins.Select(p => new { name = p.Name, description = p.Description }));
-        if ((call.Optional("programmer") ?? _env.Variable(ProgrammerVariable)) is null) return result;
+        if ((call.Optional("programmer") ?? _env.Options.Programmer) is null) return result;
         var ping = PingPrg(call);
         foreach (var line in ping.Lines) result.Say(line);
         result.Data["programmers"] = ping.Data["programmers"];
@@ -71,7 +71,7 @@ public sealed partial class FlashProCommands
         var result = new CommandResult();
         var programmers = new JArray();
         var failures = new List<string>();
-        string? code = null;
+        ErrorCode? code = null;
         foreach (var connection in ProgrammerConnections.Parse(ConnectionList(call), _env, call.Location))
         {
             try
@@ -85,7 +85,7 @@ public sealed partial class FlashProCommands
             catch (SppsException e)
             {
                 result.Say($"{connection}: error {e.Code}: {e.Message}");
-                programmers.Add(new JObject { ["programmer"] = connection, ["ok"] = false, ["error_code"] = e.Code, ["message"] = e.Message });
+                programmers.Add(new JObject { ["programmer"] = connection, ["ok"] = false, ["error_code"] = e.Code.Id, ["message"] = e.Message });
                 failures.Add($"{connection}: {e.Message}");
                 code ??= e.Code;
             }
@@ -100,13 +100,9 @@ public sealed partial class FlashProCommands
     private List<JtagChain> OpenChains(string connection, CommandCall call)
     {
         var (provider, argument) = ProgrammerConnections.Resolve(_env, connection, call.Location);
-        try
-        {
-            return provider is IJtagChainProvider chains
-                ? chains.OpenChains(argument).ToList()
-                : throw new SppsException(ErrorCodes.ProgrammerInvalid, $"The '{provider.Name}' programmer does not give JTAG chains.", call.Location);
-        }
-        catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message, call.Location); }
+        return provider is IJtagChainProvider chains
+            ? chains.OpenChains(argument).ToList()
+            : throw new SppsException(ErrorCodes.ProgrammerInvalid, $"The '{provider.Name}' programmer does not give JTAG chains.", call.Location);
     }
 
     /// <summary>IDCODEs after a TAP reset (IEEE 1149.1: a 32-bit IDCODE with bit 0 set, or a 1-bit BYPASS reading 0).</summary>

@@ -1,4 +1,5 @@
 using Spps.Contracts.Programmers;
+using Spps.Core.Domain;
 using Spps.Core.Protocol;
 using Spps.Jtag;
 
@@ -21,7 +22,10 @@ public sealed class ChainPlan
     /// <summary>The targets, grouped by chain; each group runs in order.</summary>
     public IReadOnlyList<IReadOnlyList<ChainTarget>> Chains { get; }
 
-    public static ChainPlan For(JobFile job, string action, IReadOnlyList<IJtagPort> ports)
+    /// <summary>How many results a run of this plan gives: one per target.</summary>
+    public int Count => Chains.Sum(c => c.Count);
+
+    public static ChainPlan For(JobFile job, ProgrammingAction action, IReadOnlyList<IJtagPort> ports)
     {
         var devices = job.Devices.OrderBy(d => d.HwLocation)
             .Select(d => (Device: d, Ticket: job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == d.Name)))

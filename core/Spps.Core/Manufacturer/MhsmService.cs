@@ -66,26 +66,34 @@ public static class MhsmService
     {
         try
         {
-            var evidence = JsonSerializer.Deserialize<DeviceEvidence>(request, Json)
-                ?? throw new SppsException(ErrorCodes.DeviceProtocol, "Empty request.");
+            var evidence = (JsonSerializer.Deserialize<Evidence>(request, Json)
+                ?? throw new SppsException(ErrorCodes.DeviceProtocol, "Empty request.")).ToDomain();
             var code = mhsm.IssueAuthCode(evidence);
             return JsonSerializer.SerializeToUtf8Bytes(new Reply(code, null, null), Json);
         }
         catch (SppsException e)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, e.Code, e.Message), Json);
-        }
-        catch (Spps.Contracts.Hsm.HsmException e)
-        {
-            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, e.Code, e.Message), Json);
+            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, e.Code.Id, e.Message), Json);
         }
         catch (JsonException)
         {
-            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, ErrorCodes.DeviceProtocol, "Malformed request."), Json);
+            return JsonSerializer.SerializeToUtf8Bytes(new Reply(null, ErrorCodes.DeviceProtocol.Id, "Malformed request."), Json);
         }
     }
 
     internal sealed record Reply(AuthCode? AuthCode, string? ErrorCode, string? Message);
+
+    /// <summary>A device's evidence on the wire; parsed into the typed <see cref="DeviceEvidence"/> at the edge.</summary>
+    internal sealed record Evidence(string TicketId, string Action, string Dsn, byte[]? Certificate, byte[]? EphemeralKey, string? FactoryLot)
+    {
+        public static Evidence From(DeviceEvidence e) => new(e.TicketId.Value, e.Action.Name, e.Dsn.Value, e.Certificate, e.EphemeralKey, e.FactoryLot);
+
+        public DeviceEvidence ToDomain()
+        {
+            static SppsException Bad(string what) => new(ErrorCodes.DeviceProtocol, $"Malformed request: expected {what}.");
+            return new DeviceEvidence(Domain.TicketId.Parse(TicketId, Bad), Domain.ProgrammingAction.Parse(Action, Bad), Domain.Dsn.Parse(Dsn, Bad), Certificate, EphemeralKey, FactoryLot);
+        }
+    }
 
     private static async Task<bool> IsServing(string socketPath)
     {
@@ -166,13 +174,13 @@ public sealed class MhsmServiceClient(string socketPath, string mhsmUuid) : IAut
         try
         {
             socket = _idle.TryTake(out var idle) ? idle : Connect();
-            MhsmService.WriteFrame(socket, JsonSerializer.SerializeToUtf8Bytes(evidence, MhsmService.Json), CancellationToken.None).GetAwaiter().GetResult();
+            MhsmService.WriteFrame(socket, JsonSerializer.SerializeToUtf8Bytes(MhsmService.Evidence.From(evidence), MhsmService.Json), CancellationToken.None).GetAwaiter().GetResult();
             var response = MhsmService.ReadFrame(socket, CancellationToken.None).GetAwaiter().GetResult()
                 ?? throw new SppsException(ErrorCodes.ServiceUnavailable, $"The M-HSM service on {socketPath} closed the connection without answering (it may have stopped); run again.");
             var reply = JsonSerializer.Deserialize<MhsmService.Reply>(response, MhsmService.Json)!;
             _idle.Add(socket);
             socket = null;
-            return reply.AuthCode ?? throw new SppsException(reply.ErrorCode ?? ErrorCodes.DeviceProtocol, reply.Message ?? "The M-HSM service refused.");
+            return reply.AuthCode ?? throw new SppsException(ErrorCodes.Find(reply.ErrorCode) ?? ErrorCodes.DeviceProtocol, reply.Message ?? "The M-HSM service refused.");
         }
         catch (SocketException e)
         {

@@ -1,5 +1,5 @@
 using Spps.Contracts.Programmers;
-using Spps.Core.Commands;
+using Spps.Core.Domain;
 using Spps.Core.Site;
 
 namespace Spps.Core.Manufacturer;
@@ -43,7 +43,7 @@ public static class ProgrammerConnections
 
     /// <summary>Opens every connection; the ports found, and one failed result per site that could not be opened.</summary>
     public static (IReadOnlyList<IJtagPort> Ports, IReadOnlyList<BoardResult> Failures, string Names) Open(
-        SppsEnvironment env, string list, string action, SourceLocation? at)
+        SppsEnvironment env, string list, ProgrammingAction action, SourceLocation? at = null)
     {
         var connections = Parse(list, env, at);
         var ports = new List<IJtagPort>();
@@ -61,10 +61,10 @@ public static class ProgrammerConnections
             {
                 failures.Add(new BoardResult(connection, null, action, false, e.Message, e.Code, null));
             }
-            catch (ProgrammerException e)
+            catch (ProgrammerException)
             {
                 foreach (var port in ports) port.Dispose();
-                throw new SppsException(e.Code, e.Message, at);
+                throw;
             }
         }
         return (ports, failures, string.Join(", ", names.Distinct()));

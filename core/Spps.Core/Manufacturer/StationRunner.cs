@@ -1,31 +1,42 @@
 using Spps.Contracts.Programmers;
 using Spps.Core.Device;
+using Spps.Core.Domain;
 using Spps.Core.Protocol;
 using Spps.Device.Reference;
 
 namespace Spps.Core.Manufacturer;
 
-/// <summary>What happened on one board.</summary>
-public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, string? ErrorCode, Coc? Coc);
+/// <summary>What happened on one board. A skipped board was left alone because its state did not fit the action (no code used).</summary>
+public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc, bool Skipped = false)
+{
+    public bool Failed => !Succeeded && !Skipped;
+}
 
 /// <summary>
 /// Runs one programming action on the job's devices of every chain the programmers reach, chains in
 /// parallel (gang programming), the devices of one chain one after another (<see cref="ChainPlan"/>). Per device: identify, get the authorization code from the M-HSM, load it, send the
 /// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
 /// </summary>
-public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
+public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job, bool reprogram = false)
 {
-    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
+    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default) =>
+        Run(action, ChainPlan.For(job, action, ports), parallelism, report, cancel);
+
+    /// <summary>Runs a plan made by <see cref="ChainPlan.For"/> for this runner's job and <paramref name="action"/>.</summary>
+    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, ChainPlan plan, int parallelism, Action<BoardResult> report, CancellationToken cancel = default)
     {
-        var plan = ChainPlan.For(job, action, ports);
         var results = new List<BoardResult>[plan.Chains.Count];
         Parallel.For(0, plan.Chains.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
             // Devices of one chain share its TAP: one after another. Chains (boards, sites) run in parallel.
+            // Cancellation is checked only between devices: a device in flight finishes or fails on its own terms.
             results[i] = new List<BoardResult>();
             foreach (var target in plan.Chains[i])
             {
-                var result = target.Failure ?? RunOne(target.Port!, action, target.Ticket!, job.Bitstreams.First(b => b.Name == target.Ticket!.Bitstream));
+                var result = target.Failure
+                    ?? (cancel.IsCancellationRequested
+                        ? NotStarted(target.Port!, action)
+                        : RunOne(target.Port!, action, target.Ticket!, job.Bitstreams.First(b => b.Name == target.Ticket!.Bitstream)));
                 results[i].Add(result);
                 report(result);
             }
@@ -33,7 +44,26 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
         return results.SelectMany(r => r).ToList();
     }
 
-    private BoardResult RunOne(IJtagPort port, string action, JobTicket ticket, JobBitstream bitstream)
+    /// <summary>Why this device cannot use a code for <paramref name="action"/> now, or null when it can.</summary>
+    private string? Unusable(ProgrammingAction action, DeviceState state, JobBitstream bitstream)
+    {
+        var holdsThisDesign = state.Programmed && state.DesignDigest == bitstream.DesignDigest;
+        if (action.NeedsProgrammedDevice && !state.Programmed)
+            return $"device {state.Dsn} is blank: no {action} code was used";
+        if (action == ProgrammingAction.Verify && !holdsThisDesign)
+            return $"device {state.Dsn} holds another design ({state.Design ?? "unknown"}): no VERIFY code was used";
+        if (action == ProgrammingAction.Program && holdsThisDesign && !reprogram)
+            return $"device {state.Dsn} already holds this design: no code was used (add -reprogram to program it again)";
+        return null;
+    }
+
+    private static BoardResult NotStarted(IJtagPort port, ProgrammingAction action)
+    {
+        port.Dispose();
+        return new BoardResult(port.Location, null, action, false, "not started: the run was cancelled (no code was used)", ErrorCodes.Cancelled, null);
+    }
+
+    private BoardResult RunOne(IJtagPort port, ProgrammingAction action, JobTicket ticket, JobBitstream bitstream)
     {
         string? dsn = null;
         try
@@ -44,14 +74,16 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
                 throw new SppsException(ErrorCodes.WrongDevice, $"IDCODE 0x{idcode:X8} is not a reference-family device (0x{JtagInstructions.ReferenceIdCode:X8}).");
             dsn = device.ReadDsn();
             var state = device.State();
-            var needsCert = ticket.KeyMode is "KFP" or "KFPE";
-            var evidence = new DeviceEvidence(ticket.Id, action, dsn,
-                needsCert ? device.Certificate() : null,
-                ticket.KeyMode == "KFPE" ? device.NewEphemeralKey() : null,
+            // Read before asking for a code: a code is spent only where the device can use it.
+            if (Unusable(action, state, bitstream) is { } why)
+                return new BoardResult(port.Location, dsn, action, false, why, ErrorCodes.DeviceStateRefused, null, Skipped: true);
+            var evidence = new DeviceEvidence(ticket.Id, action, Dsn.Parse(dsn, what => new SppsException(ErrorCodes.DeviceProtocol, $"The device reported {what}.")),
+                ticket.KeyMode.RequiresDeviceCertificate ? device.Certificate() : null,
+                ticket.KeyMode.RequiresDeviceEphemeral ? device.NewEphemeralKey() : null,
                 state.FactoryLot);
             var code = mhsm.IssueAuthCode(evidence);
             device.LoadAuthCode(code);
-            if (action == Actions.Erase)
+            if (!action.SendsBitstream)
             {
                 device.Erase();
             }
@@ -68,17 +100,14 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
             }
             return new BoardResult(port.Location, dsn, action, true, $"{action} succeeded on device {ticket.Spec.Device} (DSN {dsn})" + (coc is null ? "" : $", CoC {coc.Result}"), null, coc);
         }
-        catch (Exception e) when (e is SppsException or ProgrammerException or Spps.Contracts.Hsm.HsmException or IOException)
+        catch (SppsException e)
         {
             // One board's failure is that board's result; the others go on.
-            var code = e switch
-            {
-                SppsException s => s.Code,
-                ProgrammerException p => p.Code,
-                Spps.Contracts.Hsm.HsmException h => h.Code,
-                _ => ErrorCodes.DeviceProtocol,
-            };
-            return new BoardResult(port.Location, dsn, action, false, e is IOException ? $"I/O failure: {e.Message}" : e.Message, code, null);
+            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
+        }
+        catch (IOException e)
+        {
+            return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
         }
         finally
         {
