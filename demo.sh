@@ -5,6 +5,9 @@
 # Ends with the OE's post-production report. Needs only the .NET SDK.
 #   ./demo.sh            keep going in a fresh temp folder (printed at the start)
 #   KEEP=1 ./demo.sh     keep the folder afterwards
+#   OPENOCD=1 ./demo.sh  run the production step through a real OpenOCD (apt-get install openocd):
+#                        each board is served over remote_bitbang (spps-station sim serve-jtag) and
+#                        programmed with --programmer openocd:board.cfg (docs/programmers.md)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d -t spps-demo-XXXXXX)
@@ -36,13 +39,31 @@ step "3.6 Reply";                                   spps script JobManager_Impor
 step "3.7 Export the job";                          spps script JobManager_Export_HSM_Task.tcl; send oe cm MyProgJob.job
 step "3.8 CM loads the job into its M-HSM";         station script FlashProExpress_Create_Job_Project.tcl
 step "3.8 Three blank boards";                      station sim create-boards --dir boards --count 3
+programmer() { prog="sim:board$1"; }
+if [ "${OPENOCD:-0}" = 1 ]; then
+  command -v openocd >/dev/null || { echo "OPENOCD=1 needs openocd (apt-get install openocd)" >&2; exit 1; }
+  serve_pid=""
+  trap '[ -z "$serve_pid" ] || kill $serve_pid 2>/dev/null; [ "${KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
+  # One board at a time behind remote_bitbang; OpenOCD started by the station with board.cfg.
+  programmer() {
+    [ -z "$serve_pid" ] || { kill $serve_pid; wait $serve_pid 2>/dev/null || true; }
+    (cd "$work/cm" && SPPS_HOME="$work/cm-home" exec dotnet "$work/bin/spps-station.dll" sim serve-jtag --port 0 --board "board$1/board-00$1.json" > "serve$1.log" 2>&1) &
+    serve_pid=$!
+    until grep -q "serving on" "$work/cm/serve$1.log" 2>/dev/null; do sleep 0.2; done
+    port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/cm/serve$1.log")
+    printf 'adapter driver remote_bitbang\nremote_bitbang host 127.0.0.1\nremote_bitbang port %s\ntransport select jtag\njtag newtap board tap -irlen 8 -ircapture 0x01 -irmask 0x03 -expected-id 0x15350b4b\n' "$port" > "$work/cm/board.cfg"
+    prog="openocd:board.cfg"
+  }
+fi
 for n in 1 2 3; do
   mkdir -p "$work/cm/board$n"; mv "$work/cm/boards/board-00$n.json" "$work/cm/board$n/"
   step "3.8 PROGRAM board $n"
-  if (cd "$work/cm" && SPPS_PROGRAMMER=sim:board$n SPPS_HOME="$work/cm-home" dotnet "$work/bin/spps-station.dll" script FlashProExpress_Run_Program.tcl); then :
+  programmer $n; echo "   (programmer $prog)"
+  if (cd "$work/cm" && SPPS_PROGRAMMER=$prog SPPS_HOME="$work/cm-home" dotnet "$work/bin/spps-station.dll" script FlashProExpress_Run_Program.tcl); then :
   else echo "   -> board $n refused, as it must be: the ticket allows 2 devices"; fi
   station script FlashProExpress_Export_Job_Status.tcl | grep -E "^(Action|Number)"
 done
+[ "${OPENOCD:-0}" != 1 ] || { kill $serve_pid; wait $serve_pid 2>/dev/null || true; serve_pid=""; }
 step "3.8 VERIFY and ERASE on board 1"
 station set-programming-action --project MyProgJob/MyProgJob.pro --action VERIFY
 station run-selected-actions --project MyProgJob/MyProgJob.pro --programmer sim:board1

@@ -1,56 +1,67 @@
 using System.Security.Cryptography;
 using Spps.Contracts.Programmers;
 using Spps.Device.Reference;
+using Spps.Jtag;
 
 namespace Spps.Programmer.Simulator;
 
 /// <summary>
-/// Programmer "sim": every <c>board-*.json</c> in a folder is one board with one reference device.
+/// Programmer "sim": every <c>board-*.json</c> in a folder is one board: one reference device, or a chain of them.
 /// </summary>
-public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm
+public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, IJtagChainProvider, IJtagBoardSimulator
 {
+    /// <summary>Longest chain on one board: MBOX_WRITE drops the leading bits that do not make a byte (the bypass bits).</summary>
+    public const int MaxChain = 8;
+
     public string Name => "sim";
 
     public IReadOnlyList<IJtagPort> Discover(string connection)
     {
+        return OpenChains(connection).SelectMany(chain => ChainedDevicePort.ForEveryDevice(chain, JtagInstructions.IrLength)).ToList();
+    }
+
+    /// <summary>Every board file in the folder is one chain (of one device, or of several on a chained board).</summary>
+    public IReadOnlyList<JtagChain> OpenChains(string connection)
+    {
         if (!Directory.Exists(connection))
             throw new ProgrammerException(ErrorCodes.NoDevices, $"No board folder {connection}. Make boards with: spps-station sim create-boards --dir {connection} --count N");
-        var ports = new List<IJtagPort>();
+        var chains = new List<JtagChain>();
         try
         {
-            foreach (var path in Boards(connection)) ports.Add(VirtualTap.Open(path));
+            foreach (var path in Boards(connection))
+            {
+                var pins = BoardImage.OpenChain([path]);
+                var devices = pins.Devices.Select((d, i) => new JtagChainDevice($"{Path.GetFileName(path)}#{i + 1}", JtagInstructions.IrLength, d.Device.Board.IdCode)).ToList();
+                chains.Add(new JtagChain(new BitbangTap(new PinsWire(pins, path)), devices));
+            }
         }
         catch
         {
-            foreach (var port in ports) port.Dispose();
+            foreach (var chain in chains) chain.Dispose();
             throw;
         }
-        return ports.Count > 0 ? ports : throw new ProgrammerException(ErrorCodes.NoDevices, $"No boards in {connection}. Make some with: spps-station sim create-boards --dir {connection} --count N");
+        return chains.Count > 0 ? chains : throw new ProgrammerException(ErrorCodes.NoDevices, $"No boards in {connection}. Make some with: spps-station sim create-boards --dir {connection} --count N");
     }
 
-    public IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string sppsHome)
+    public IJtagPins OpenPins(IReadOnlyList<string> boardFiles) =>
+        boardFiles.Count > 0 ? BoardImage.OpenChain(boardFiles) : throw new ProgrammerException(ErrorCodes.NoDevices, "Name at least one board file (--board FILE).");
+
+    public IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string sppsHome) =>
+        CreateChainedBoards(directory, count, 1, sppsHome);
+
+    public IReadOnlyList<VirtualBoardState> CreateChainedBoards(string directory, int count, int chainLength, string sppsHome)
     {
         if (count is < 1 or > 100_000) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, "--count must be between 1 and 100000.");
+        if (chainLength is < 1 or > MaxChain) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"--chain must be between 1 and {MaxChain} devices.");
         Directory.CreateDirectory(directory);
         var vendor = SiliconVendor.OpenOrCreate(sppsHome);
         var next = Boards(directory).Select(p => int.TryParse(Path.GetFileNameWithoutExtension(p)["board-".Length..], out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
         var created = new List<VirtualBoardState>();
         for (var i = 0; i < count; i++)
         {
-            var dsn = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(JtagInstructions.DsnBytes));
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
-            var board = new BoardFile
-            {
-                Dsn = dsn,
-                IdCode = JtagInstructions.ReferenceIdCode,
-                StaticKeyPkcs8 = Convert.ToBase64String(key.ExportPkcs8PrivateKey()),
-                Certificate = Convert.ToBase64String(vendor.IssueDeviceCertificate(dsn, key)),
-                FactoryKey = Convert.ToBase64String(HKDF.DeriveKey(HashAlgorithmName.SHA384, vendor.LotKey, 32, [], ProtocolLabels.FactoryKey(dsn))),
-                FactoryLot = vendor.LotId,
-            };
-            var path = Path.Combine(directory, $"board-{next + i:D3}.json");
-            board.Save(path);
-            created.Add(State(path, board));
+            var devices = Enumerable.Range(0, chainLength).Select(_ => NewDevice(vendor)).ToList();
+            var image = BoardImage.Create(Path.Combine(directory, $"board-{next + i:D3}.json"), devices);
+            created.AddRange(States(image));
         }
         return created;
     }
@@ -58,7 +69,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm
     public IReadOnlyList<VirtualBoardState> Inspect(string directory)
     {
         if (!Directory.Exists(directory)) throw new ProgrammerException(ErrorCodes.NoDevices, $"No board folder {directory}.");
-        return Boards(directory).Select(p => State(p, BoardFile.Load(p))).ToList();
+        return Boards(directory).SelectMany(p => States(BoardImage.Load(p))).ToList();
     }
 
     public string ExportFactoryKeyDatabase(string sppsHome, byte[] recipientPublicKey, string recipientUuid)
@@ -85,6 +96,21 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm
     private static IEnumerable<string> Boards(string directory) =>
         Directory.EnumerateFiles(directory, "board-*.json").Order(StringComparer.Ordinal);
 
-    private static VirtualBoardState State(string path, BoardFile board) =>
-        new(board.Dsn, board.State.Programmed ? "programmed" : "blank", board.State.Design, path, board.State.CycleCount);
+    private static IEnumerable<VirtualBoardState> States(BoardImage image) =>
+        image.Devices.Select((board, i) => new VirtualBoardState(board.Dsn, board.State.Programmed ? "programmed" : "blank", board.State.Design, image.Location(i), board.State.CycleCount));
+
+    private static BoardFile NewDevice(SiliconVendor vendor)
+    {
+        var dsn = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(JtagInstructions.DsnBytes));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        return new BoardFile
+        {
+            Dsn = dsn,
+            IdCode = JtagInstructions.ReferenceIdCode,
+            StaticKeyPkcs8 = Convert.ToBase64String(key.ExportPkcs8PrivateKey()),
+            Certificate = Convert.ToBase64String(vendor.IssueDeviceCertificate(dsn, key)),
+            FactoryKey = Convert.ToBase64String(HKDF.DeriveKey(HashAlgorithmName.SHA384, vendor.LotKey, 32, [], ProtocolLabels.FactoryKey(dsn))),
+            FactoryLot = vendor.LotId,
+        };
+    }
 }

@@ -16,7 +16,7 @@ namespace Spps.Programmer.Simulator;
 internal sealed class VirtualDevice : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-    private readonly string _path;
+    private readonly Action _save;
     private readonly BoardFile _board;
     private ECDiffieHellman? _ephemeral;
     private byte[]? _kip;
@@ -25,10 +25,12 @@ internal sealed class VirtualDevice : IDisposable
     private string? _lastResult;
     private string? _erasedDigest;
 
-    public VirtualDevice(string path, BoardFile board)
+    /// <param name="board">the device's identity and non-volatile state</param>
+    /// <param name="save">writes the board file (atomically) after a non-volatile change</param>
+    public VirtualDevice(BoardFile board, Action save)
     {
-        _path = path;
         _board = board;
+        _save = save;
     }
 
     public BoardFile Board => _board;
@@ -186,7 +188,7 @@ internal sealed class VirtualDevice : IDisposable
             state.Components = digests;
             state.UserKeys = session.Components.Count(c => c.Type == "SECURITY");
             state.CycleCount++;
-            _board.Save(_path);
+            _save();
             _lastResult = "PROGRAMMED";
             return Ok([]);
         }
@@ -198,7 +200,7 @@ internal sealed class VirtualDevice : IDisposable
         _erasedDigest = _board.State.DesignDigest;
         var cycles = _board.State.CycleCount;
         _board.State = new NonVolatileState { CycleCount = cycles + 1 };
-        _board.Save(_path);
+        _save();
         _lastResult = "ERASED";
         return Ok([]);
     }

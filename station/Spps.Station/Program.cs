@@ -13,22 +13,26 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
     "and simulated boards (spps-station sim). State lives under SPPS_HOME (default ~/.spps); the programmer comes from SPPS_PROGRAMMER (e.g. sim:./boards).");
 
 var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl), or - to read commands from standard input (a console on a terminal)" };
-var scriptProgrammer = new Option<string>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER)" };
+var scriptProgrammer = new Option<string[]>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER); repeat for gang programming", AllowMultipleArgumentsPerToken = false };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
 script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!,
     (env, output) => new FlashProCommands(env, cancel) { Progress = StationConsoleProgress.For(output) },
-    SiteOptions.Resolve(Environment.GetEnvironmentVariable, programmer: parse.GetValue(scriptProgrammer)))));
+    SiteOptions.Resolve(Environment.GetEnvironmentVariable,
+        programmer: parse.GetValue(scriptProgrammer) is { Length: > 0 } programmers ? string.Join(';', programmers) : null))));
 root.Subcommands.Add(script);
 
 var sim = new Command("sim", "Simulated boards of the reference device family (programmer sim:DIR).");
 var dir = new Option<string>("--dir") { Description = "folder holding the boards", Required = true };
 var count = new Option<int>("--count") { Description = "how many blank boards to make", Required = true };
 var json = CommandLineFactory.JsonOption();
-var createBoards = new Command("create-boards", "Make N blank boards, with device certificates from this site's simulated silicon vendor.") { dir, count, json };
+var chain = new Option<int>("--chain") { Description = "devices per board, on one JTAG chain (default 1)", DefaultValueFactory = _ => 1 };
+var createBoards = new Command("create-boards", "Make N blank boards, with device certificates from this site's simulated silicon vendor.") { dir, count, chain, json };
 createBoards.SetAction(parse => CommandLineFactory.Run(parse.GetValue(json), "sim create-boards", (env, _) =>
 {
     var farm = Farm(env);
-    var boards = farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home);
+    var boards = parse.GetValue(chain) == 1
+        ? farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home)
+        : ((IJtagBoardSimulator)farm).CreateChainedBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), parse.GetValue(chain), env.Home);
     var result = new CommandResult().Say($"Created {boards.Count} blank board(s) in {env.Resolve(parse.GetValue(dir)!)}.");
     foreach (var b in boards) result.Say($"  {Path.GetFileName(b.Location)}: DSN {b.Dsn}");
     result.Data["boards"] = JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location }));
@@ -68,6 +72,7 @@ exportDfk.SetAction(parse => CommandLineFactory.Run(parse.GetValue(dfkJson), "si
 sim.Subcommands.Add(createBoards);
 sim.Subcommands.Add(inspect);
 sim.Subcommands.Add(exportDfk);
+sim.Subcommands.Add(Spps.Station.SimJtagCommand.Create());
 root.Subcommands.Add(sim);
 
 var mhsmCommand = new Command("mhsm", "The site's M-HSM as a service for every station on this machine.");

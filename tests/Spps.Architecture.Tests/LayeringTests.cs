@@ -15,6 +15,7 @@ public sealed class LayeringTests
     private static readonly ArchUnitNET.Domain.Architecture Spps = new ArchLoader().LoadAssemblies(
         typeof(global::Spps.ErrorCode).Assembly,                          // Spps.Contracts
         typeof(global::Spps.Device.Reference.AuthCode).Assembly,          // Spps.Device.Reference
+        typeof(global::Spps.Jtag.ChainedDevicePort).Assembly,             // Spps.Jtag
         typeof(global::Spps.Core.Site.SppsEnvironment).Assembly,          // Spps.Core
         typeof(global::Spps.Hosting.ExitCodes).Assembly,                  // Spps.Hosting
         typeof(global::Spps.Build.Tasks.UserHsmOptions).Assembly)    // Spps.Build.Tasks
@@ -31,6 +32,11 @@ public sealed class LayeringTests
     [Fact]
     public void The_contract_assembly_shared_with_plugins_depends_on_nothing_of_ours() =>
         Types().That().ResideInAssembly(typeof(global::Spps.ErrorCode).Assembly).Should()
+            .NotDependOnAny(Types().That().ResideInNamespaceMatching(@"^Spps\.(Core|Hosting|Build|Device|Jtag)(\..*)?$")).Check(Spps);
+
+    [Fact]
+    public void The_JTAG_library_shared_with_programmer_plugins_depends_only_on_the_contracts() =>
+        Types().That().ResideInAssembly(typeof(global::Spps.Jtag.ChainedDevicePort).Assembly).Should()
             .NotDependOnAny(Types().That().ResideInNamespaceMatching(@"^Spps\.(Core|Hosting|Build|Device)(\..*)?$")).Check(Spps);
 
     [Fact]

@@ -17,6 +17,7 @@ try
         "child-bitstream" => BitstreamBench.Child(args),
         "child-authcodes" => AuthCodeBench.Child(args),
         "child-client" => AuthCodeBench.Client(args),
+        "jtag" => JtagBench.Run(args),
         _ => Usage(),
     };
 }
@@ -29,6 +30,7 @@ catch (Exception e)
 static int Usage()
 {
     Console.Error.WriteLine("usage: spps-bench run [--out FILE] [--work DIR] [--quick] [--only refs,bitstream,software,softhsm] [--keep]");
+    Console.Error.WriteLine("       spps-bench jtag [--out FILE] [--quick]   (programmers: remote_bitbang, OpenOCD, MPSSE)");
     return 2;
 }
 

@@ -77,6 +77,8 @@ public static class ErrorCodes
     public static readonly ErrorCode ProgrammerInvalid = new("SPPS5006", nameof(ProgrammerInvalid), ErrorCategory.Device);
     public static readonly ErrorCode ServiceUnavailable = new("SPPS5007", nameof(ServiceUnavailable), ErrorCategory.Device);
     public static readonly ErrorCode DeviceStateRefused = new("SPPS5008", nameof(DeviceStateRefused), ErrorCategory.Device);
+    public static readonly ErrorCode ProgrammerDisconnected = new("SPPS5009", nameof(ProgrammerDisconnected), ErrorCategory.Device);
+    public static readonly ErrorCode ChainMismatch = new("SPPS5010", nameof(ChainMismatch), ErrorCategory.Device);
 
     /// <summary>An internal error: a bug, never an expected failure.</summary>
     public static readonly ErrorCode Internal = new("SPPS9999", nameof(Internal), ErrorCategory.Internal);

@@ -11,7 +11,7 @@ namespace Spps.Core.Commands;
 /// The FlashPro Express commands of the CM site (seed §3.2, 3.6, 3.8, 3.9), run by spps-station scripts
 /// and subcommands alike. One session holds the open job project and the M-HSM.
 /// </summary>
-public sealed class FlashProCommands : CommandSet, IDisposable
+public sealed partial class FlashProCommands : CommandSet, IDisposable
 {
     private readonly CancellationToken _cancel;
     public const string ProgrammerVariable = SiteOptions.ProgrammerVariable;
@@ -55,7 +55,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             ], SetProgrammingAction, NeedsProject: true),
             new("run_selected_actions", $"Run the selected action on every device the programmer finds ({ProgrammerVariable} or -programmer).",
             [
-                new("programmer", $"programmer connection, e.g. sim:./boards (default: ${ProgrammerVariable})"),
+                new("programmer", $"programmer connection, e.g. sim:./boards; several (gang programming) separated by ';' or listed in @FILE (default: ${ProgrammerVariable})"),
                 new("parallel", "boards programmed at once (default: all)"),
                 new("reprogram", "program devices that already hold this design again (default: skip them, using no code)", IsFlag: true),
             ], RunSelectedActions, NeedsProject: true),
@@ -68,6 +68,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             ], CompleteProgJob, NeedsProject: true),
             new("import_dfk_db", "Import a silicon vendor's DFK database (wrapped to this M-HSM) for DFK key mode.",
             [new("file", "DFK database file", Required: true)], ImportDfkDb),
+            .. ProgrammerCommands(), // FlashProProgrammerCommands.cs
         ];
     }
 

@@ -13,37 +13,46 @@ public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction
 }
 
 /// <summary>
-/// Runs one programming action on every device the programmer finds, boards in parallel (gang
-/// programming). Per device: identify, get the authorization code from the M-HSM, load it, send the
+/// Runs one programming action on the job's devices of every chain the programmers reach, chains in
+/// parallel (gang programming), the devices of one chain one after another (<see cref="ChainPlan"/>). Per device: identify, get the authorization code from the M-HSM, load it, send the
 /// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
 /// </summary>
 public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job, bool reprogram = false)
 {
     /// <summary>
-    /// Runs <paramref name="action"/> on every port; <paramref name="report"/> hears each board as it ends and
-    /// <paramref name="starting"/> (if given) each board's location as work on it begins (a presenter's "programming…").
+    /// Runs <paramref name="action"/> on every device of the job that <paramref name="ports"/> reach;
+    /// <paramref name="report"/> hears each device as it ends and <paramref name="starting"/> (if given) each
+    /// device's location as work on it begins (a presenter's "programming…").
     /// </summary>
     public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default,
+        Action<string>? starting = null) =>
+        Run(action, ChainPlan.For(job, action, ports), parallelism, report, cancel, starting);
+
+    /// <summary>Runs a plan made by <see cref="ChainPlan.For"/> for this runner's job and <paramref name="action"/>.</summary>
+    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, ChainPlan plan, int parallelism, Action<BoardResult> report, CancellationToken cancel = default,
         Action<string>? starting = null)
     {
-        var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
-        var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
-            ?? throw new SppsException(ErrorCodes.ActionNotAuthorized,
-                $"Job {job.Job} has no ticket for {action} on {chainDevice.Name}: the OE authorized only {string.Join(", ", job.Tickets.Select(t => t.Spec.Action).Distinct())}.");
-        var bitstream = job.Bitstreams.First(b => b.Name == ticket.Bitstream);
-        var results = new BoardResult[ports.Count];
-        Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+        var results = new List<BoardResult>[plan.Chains.Count];
+        Parallel.For(0, plan.Chains.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
-            // Cancellation is checked only between boards: a board in flight finishes or fails on its own terms.
-            if (cancel.IsCancellationRequested) results[i] = NotStarted(ports[i], action);
-            else
+            // Devices of one chain share its TAP: one after another. Chains (boards, sites) run in parallel.
+            // Cancellation is checked only between devices: a device in flight finishes or fails on its own terms.
+            results[i] = new List<BoardResult>();
+            foreach (var target in plan.Chains[i])
             {
-                starting?.Invoke(ports[i].Location);
-                results[i] = RunOne(ports[i], action, ticket, bitstream);
+                BoardResult result;
+                if (target.Failure is { } failure) result = failure;
+                else if (cancel.IsCancellationRequested) result = NotStarted(target.Port!, action);
+                else
+                {
+                    starting?.Invoke(target.Port!.Location);
+                    result = RunOne(target.Port!, action, target.Ticket!, job.Bitstreams.First(b => b.Name == target.Ticket!.Bitstream));
+                }
+                results[i].Add(result);
+                report(result);
             }
-            report(results[i]);
         });
-        return results;
+        return results.SelectMany(r => r).ToList();
     }
 
     /// <summary>Why this device cannot use a code for <paramref name="action"/> now, or null when it can.</summary>

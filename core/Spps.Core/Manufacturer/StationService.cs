@@ -29,7 +29,7 @@ public sealed record TicketStatus(JobTicket Ticket, TicketState State, TicketCha
 /// <summary>A job's status, as exported (intermediate or final).</summary>
 public sealed record JobStatus(JobFile Job, IReadOnlyList<TicketStatus> Tickets, string? StatusFile);
 
-/// <summary>What a production run did: one result per board, in port order.</summary>
+/// <summary>What a production run did: one result per site that could not be opened, then one per device, chain by chain.</summary>
 public sealed record ProductionRun(ProgrammingAction Action, string Programmer, string Issuer, IReadOnlyList<BoardResult> Boards, bool Cancelled)
 {
     public IReadOnlyList<BoardResult> Failed => Boards.Where(b => b.Failed).ToList();
@@ -117,29 +117,30 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     }
 
     /// <summary>
-    /// Runs the selected action on every device <paramref name="programmer"/> finds. Cancellation stops
-    /// new boards from starting; a board in flight finishes (or fails) cleanly, so project and ledger stay
-    /// consistent, and the result says it was cancelled.
+    /// Runs the selected action on the job's devices of every chain <paramref name="programmer"/> reaches:
+    /// one connection, or several (gang programming) separated by ';' or listed in @FILE
+    /// (<see cref="ProgrammerConnections"/>); a site that cannot be opened is that site's failed result
+    /// when there are several. Cancellation stops new devices from starting; a device in flight finishes
+    /// (or fails) cleanly, so project and ledger stay consistent, and the result says it was cancelled.
     /// </summary>
     public ProductionRun Run(string programmer, int? parallel, IProgress<ProductionProgress>? progress, CancellationToken cancel, bool reprogram = false)
     {
         var project = RequireProject();
-        var colon = programmer.IndexOf(':');
-        if (colon <= 0) throw new SppsException(ErrorCodes.ProgrammerInvalid, $"'{programmer}' is not a programmer connection: write NAME:ARGUMENT, e.g. sim:./boards.");
-        var provider = env.Plugins.ProgrammerProvider(programmer[..colon]);
-        var argument = programmer[(colon + 1)..];
-        if (provider.Name == "sim") argument = env.Resolve(argument);
-        var ports = provider.Discover(argument);
-        var job = project.OpenJob();
         var action = project.Action;
+        var (ports, unreachable, names) = ProgrammerConnections.Open(env, programmer, action);
+        var job = project.OpenJob();
         using var service = MhsmServiceClient.Find(env.Home, project.MHsmUuid);
         IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
-        progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, 0, ports.Count, null));
+        var plan = ChainPlan.For(job, action, ports);
+        var total = unreachable.Count + plan.Count;
+        progress?.Report(new ProductionProgress(action, names, issuer.Description, 0, total, null));
         var done = 0;
-        var boards = new StationRunner(issuer, project, job, reprogram).Run(action, ports, parallel ?? ports.Count, board =>
-            progress?.Report(new ProductionProgress(action, provider.Name, issuer.Description, Interlocked.Increment(ref done), ports.Count, board)), cancel,
-            progress is null ? null : location => progress.Report(new ProductionProgress(action, provider.Name, issuer.Description, Volatile.Read(ref done), ports.Count, null, location)));
-        return new ProductionRun(action, provider.Name, issuer.Description, boards, cancel.IsCancellationRequested);
+        void Report(BoardResult board) =>
+            progress?.Report(new ProductionProgress(action, names, issuer.Description, Interlocked.Increment(ref done), total, board));
+        foreach (var site in unreachable) Report(site);
+        var boards = unreachable.Concat(new StationRunner(issuer, project, job, reprogram).Run(action, plan, parallel ?? plan.Chains.Count, Report, cancel,
+            progress is null ? null : location => progress.Report(new ProductionProgress(action, names, issuer.Description, Volatile.Read(ref done), total, null, location)))).ToList();
+        return new ProductionRun(action, names, issuer.Description, boards, cancel.IsCancellationRequested);
     }
 
     public JobStatus GetJobStatus(string? statusPath)
