@@ -42,6 +42,7 @@ public static class ErrorCodes
     public const string WrongOrder = "SPPS2012";
     public const string OptionNotAllowed = "SPPS2013";
     public const string ServiceAlreadyRunning = "SPPS2014";
+    public const string SiteCredentialsInvalid = "SPPS2015";
 
     public const string HsmLocatorInvalid = "SPPS3001";
     public const string PluginNotFound = "SPPS3002";
@@ -62,6 +63,7 @@ public static class ErrorCodes
     public const string StatusInvalid = "SPPS4014";
     public const string KeyFingerprintMismatch = "SPPS4015";
     public const string DfkMissing = "SPPS4016";
+    public const string StationNotAuthorized = "SPPS4017";
 
     public const string NoDevices = "SPPS5001";
     public const string DeviceRefused = "SPPS5002";
@@ -70,4 +72,5 @@ public static class ErrorCodes
     public const string BoardBusy = "SPPS5005";
     public const string ProgrammerInvalid = "SPPS5006";
     public const string ServiceUnavailable = "SPPS5007";
+    public const string LedgerUnavailable = "SPPS5008";
 }

@@ -4,7 +4,8 @@ namespace Spps.Core.Manufacturer;
 /// <param name="Certificate">Device certificate (DER), needed for KFP and KFPE.</param>
 /// <param name="EphemeralKey">Device ephemeral public key (SPKI), needed for KFPE.</param>
 /// <param name="FactoryLot">The device's factory key lot, needed for DFK.</param>
-public sealed record DeviceEvidence(string TicketId, string Action, string Dsn, byte[]? Certificate, byte[]? EphemeralKey, string? FactoryLot);
+/// <param name="Station">The station that asked, as the M-HSM service authenticated it (its certificate's name); recorded in the ledger. Null in-process.</param>
+public sealed record DeviceEvidence(string TicketId, string Action, string Dsn, byte[]? Certificate, byte[]? EphemeralKey, string? FactoryLot, string? Station = null);
 
 /// <summary>A ticket's end, as certified by the M-HSM: Mac = AES-CMAC(K_end, ProtocolLabels.EndCertifierMessage).</summary>
 public sealed record EndCertifier(string TicketId, long Count, string ChainHead, string Mode, string Mac);

@@ -144,7 +144,9 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
                 if (!state.Unlimited && state.Issued >= state.MaxDevice)
                     throw new SppsException(ErrorCodes.Overbuild,
                         $"Ticket {(string?)state.LoadData["name"]} has no authorization codes left ({state.Issued} of {state.MaxDevice} used): device {evidence.Dsn} is refused.");
-                _ledger.Append(LedgerRecord.Issue, evidence.TicketId, new JObject { ["dsn"] = evidence.Dsn, ["n"] = state.Issued + 1 }, durable: false);
+                var issue = new JObject { ["dsn"] = evidence.Dsn, ["n"] = state.Issued + 1 };
+                if (evidence.Station is not null) issue["station"] = evidence.Station;
+                _ledger.Append(LedgerRecord.Issue, evidence.TicketId, issue, durable: false);
                 counted = true;
             }
             return mode;
