@@ -55,6 +55,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             [
                 new("programmer", $"programmer connection, e.g. sim:./boards (default: ${ProgrammerVariable})"),
                 new("parallel", "boards programmed at once (default: all)"),
+                new("mhsm", "M-HSM service address(es), unix:PATH or https://HOST:PORT, comma-separated for failover (default: $SPPS_MHSM)"),
             ], RunSelectedActions, NeedsProject: true),
             new("get_job_status", "Print the codes left per ticket and export the signed intermediate job status.",
             [new("job_status_file", "status file to write")], GetJobStatus, NeedsProject: true),
@@ -185,8 +186,11 @@ public sealed class FlashProCommands : CommandSet, IDisposable
         catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message, call.Location); }
         var job = project.OpenJob();
         var parallel = (int)(call.Long("parallel", 1, 1024) ?? ports.Count);
-        using var service = MhsmServiceClient.Find(_env.Home, project.MHsmUuid);
-        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
+        // A configured service (--mhsm, SPPS_MHSM) is the only issuer, with failover between its addresses; else the
+        // service on this machine's socket if one answers; else the M-HSM in this process.
+        using var remote = Spps.Core.Service.MhsmClient.FromSettings(call.Optional("mhsm"), _env.Variable, _env.Resolve);
+        using var service = remote is null ? Spps.Core.Service.MhsmClient.FindLocal(Spps.Core.Service.MhsmClient.DefaultSocketPath(_env.Home, project.MHsmUuid)) : null;
+        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)service ?? Mhsm;
         var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}; authorization codes from {issuer.Description}.");
         var runner = new StationRunner(issuer, project, job);
         var boards = runner.Run(project.ProgrammingAction, ports, parallel, board =>

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Spps.Core;
+using Spps.Core.Manufacturer;
+using V1 = Spps.Mhsm.V1;
+
+namespace Spps.Mhsm.Service;
+
+/// <summary>What every request of one service replica shares: the M-HSM, who may ask, and the counters.</summary>
+public sealed partial class ServiceState(ManufacturerHsm mhsm, IAuthCodeIssuer issuer, StationAuthorizer? authorizer, string stateDirectory)
+{
+    private readonly ConcurrentDictionary<string, string> _jobs = new(StringComparer.Ordinal);
+
+    public IAuthCodeIssuer Issuer => issuer;
+    public StationAuthorizer? Authorizer => authorizer;
+    public ServiceMetrics Metrics { get; } = new();
+    public string MhsmUuid => mhsm.Uuid;
+    public string Replica { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>The job a ticket belongs to (from its ledger records; a ticket never changes job), or null when unknown here.</summary>
+    public string? JobOf(string ticketId)
+    {
+        if (_jobs.TryGetValue(ticketId, out var job)) return job;
+        job = mhsm.Ledger.Locked(() => mhsm.Ledger.Ticket(ticketId) is { } t ? (string?)t.LoadData?["job"] ?? (string?)t.Reservation?["job"] : null);
+        if (job is not null) _jobs[ticketId] = job;
+        return job;
+    }
+
+    public V1.JobStatus JobStatus(IEnumerable<string> ticketIds) => mhsm.Ledger.Locked(() =>
+    {
+        var status = new V1.JobStatus { LedgerCount = mhsm.Ledger.Count, LedgerHead = mhsm.Ledger.Head };
+        foreach (var id in ticketIds)
+        {
+            var t = mhsm.Ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to M-HSM {mhsm.Uuid}.");
+            var data = t.LoadData ?? t.Reservation;
+            status.Tickets.Add(new V1.TicketStatus
+            {
+                TicketId = id, Name = (string?)data?["name"] ?? "", Job = (string?)data?["job"] ?? "", Action = (string?)data?["action"] ?? "",
+                MaxDevice = t.MaxDevice, Issued = t.Issued, Left = t.Ended ? 0 : t.Unlimited ? -1 : t.Left,
+                State = t.Ended ? (string)t.EndData!["mode"]! : t.Loaded ? "active" : "reserved",
+            });
+        }
+        return status;
+    });
+
+    public V1.HealthReply Health()
+    {
+        var reply = new V1.HealthReply { MhsmUuid = mhsm.Uuid, Replica = Replica };
+        try
+        {
+            mhsm.Refresh(); // the ledger store answers
+            _ = mhsm.Hsm.Info; // the HSM session is open
+            reply.Status = V1.HealthReply.Types.Status.Serving;
+        }
+        catch (Exception e) when (e is SppsException or Spps.Contracts.Hsm.HsmException)
+        {
+            reply.Status = V1.HealthReply.Types.Status.NotServing;
+            reply.Detail = e.Message;
+        }
+        return reply;
+    }
+
+    public string UploadDirectory(string job)
+    {
+        if (!JobName().IsMatch(job))
+            throw new SppsException(ErrorCodes.InvalidField, $"'{job}' is not a job name.");
+        return Directory.CreateDirectory(Path.Combine(stateDirectory, "uploads", job)).FullName;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    private static partial Regex JobName();
+}
