@@ -35,7 +35,19 @@ public sealed class PostgresLedgerStore : ILedgerStore
 
     public string Location { get; }
 
-    public ILedgerTransaction Begin() => Guard(() =>
+    public ILedgerTransaction Begin()
+    {
+        try { return Guard(Open); }
+        catch (SppsException e) when (e.Code == ErrorCodes.LedgerUnavailable && e.InnerException is NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException })
+        {
+            // A pooled connection died with the server (a restart, a failover): nothing was done in it yet,
+            // so drop the pool and open a fresh one, once.
+            _source.Clear();
+            return Guard(Open);
+        }
+    }
+
+    private ILedgerTransaction Open()
     {
         var connection = _source.OpenConnection();
         try
@@ -44,14 +56,14 @@ public sealed class PostgresLedgerStore : ILedgerStore
             using var command = new NpgsqlCommand("SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtextextended(@ledger, 0))", connection, transaction);
             command.Parameters.AddWithValue("ledger", "spps_ledger/" + _ledger);
             command.ExecuteNonQuery();
-            return (ILedgerTransaction)new Scope(this, connection, transaction);
+            return new Scope(this, connection, transaction);
         }
         catch
         {
             connection.Dispose();
             throw;
         }
-    });
+    }
 
     public void MakeDurable() { } // Commit was durable (synchronous_commit = on)
 
@@ -95,7 +107,7 @@ public sealed class PostgresLedgerStore : ILedgerStore
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException || e is InvalidOperationException && e.Source == "Npgsql")
         {
-            throw new SppsException(ErrorCodes.LedgerUnavailable, $"The PostgreSQL ledger is unavailable ({Location}): {e.Message.TrimEnd('.')}. Nothing was counted by the failed step; run again when the database is back.");
+            throw new SppsException(ErrorCodes.LedgerUnavailable, $"The PostgreSQL ledger is unavailable ({Location}): {e.Message.TrimEnd('.')}. Nothing was counted by the failed step; run again when the database is back.", inner: e);
         }
     }
 
