@@ -32,7 +32,10 @@ public sealed class PostgresCluster : IDisposable
 
     public string Root { get; }
     public int Port { get; }
-    public string ConnectionString => $"Host={Root};Port={Port};Username=spps;Database=spps;Pooling=true";
+    public string ConnectionString => $"Host={Root};Port={Port};Username=spps;Database=spps";
+
+    /// <summary>The test's own queries: no pool, so a restart never hands the test a dead connection.</summary>
+    private string QueryConnection => ConnectionString + ";Pooling=false";
 
     public void Start() => AsPostgres("pg_ctl", "-D", _data, "-l", Path.Combine(Root, "postgres.log"), "-w", "-t", "60",
         "-o", $"-k {Root} -p {Port} -c listen_addresses='' -c fsync=on -c synchronous_commit=on", "start");
@@ -46,7 +49,7 @@ public sealed class PostgresCluster : IDisposable
 
     public long Scalar(string sql)
     {
-        using var connection = new NpgsqlConnection(ConnectionString);
+        using var connection = new NpgsqlConnection(QueryConnection);
         connection.Open();
         using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(command.ExecuteScalar());
@@ -54,7 +57,7 @@ public sealed class PostgresCluster : IDisposable
 
     public List<string> Lines(string sql)
     {
-        using var connection = new NpgsqlConnection(ConnectionString);
+        using var connection = new NpgsqlConnection(QueryConnection);
         connection.Open();
         using var command = new NpgsqlCommand(sql, connection);
         using var reader = command.ExecuteReader();

@@ -63,7 +63,7 @@ public sealed class PostgresServiceFlowTests
     }
 
     [Fact]
-    public void Killing_a_replica_and_restarting_PostgreSQL_mid_load_loses_no_count_and_overbuilds_nothing()
+    public async Task Killing_a_replica_and_restarting_PostgreSQL_mid_load_loses_no_count_and_overbuilds_nothing()
     {
         const int max = 30;
         using var pg = new PostgresCluster();
@@ -103,13 +103,17 @@ public sealed class PostgresServiceFlowTests
             wave2.Add((StartStation(t.Cm, dir, job.Site.StationEnvironment(credentials, a, b)), dir));
         }
         var outputs = stations.Concat(wave2.Select(w => w.Process)).Select(p => (Process: p, Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
-        foreach (var o in outputs) Assert.True(o.Process.WaitForExit(TimeSpan.FromMinutes(5)), "a station hung");
-        foreach (var (process, dir) in wave2)
+        var texts = new Dictionary<Process, string>();
+        foreach (var o in outputs)
         {
-            var all = outputs.Single(o => o.Process == process);
+            texts[o.Process] = await o.Out + await o.Err;
+            await o.Process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(5)).Token);
+        }
+        foreach (var (process, _) in wave2)
+        {
             // Every board got an answer from replica B: a code, or the overbuild refusal; never "no service answered".
-            Assert.DoesNotContain("SPPS5007", all.Out.Result + all.Err.Result);
-            Assert.True(process.ExitCode is 0 or 4, $"exit {process.ExitCode}: {all.Out.Result}{all.Err.Result}");
+            Assert.DoesNotContain("SPPS5007", texts[process]);
+            Assert.True(process.ExitCode is 0 or 4, $"exit {process.ExitCode}: {texts[process]}");
         }
 
         // The clean final pass: A is back; every board is tried again, each station in turn.
