@@ -17,6 +17,7 @@ try
         "child-bitstream" => BitstreamBench.Child(args),
         "child-authcodes" => AuthCodeBench.Child(args),
         "child-client" => AuthCodeBench.Client(args),
+        "service-load" => ServiceLoadBench.Run(args),
         _ => Usage(),
     };
 }
@@ -29,6 +30,7 @@ catch (Exception e)
 static int Usage()
 {
     Console.Error.WriteLine("usage: spps-bench run [--out FILE] [--work DIR] [--quick] [--only refs,bitstream,software,softhsm] [--keep]");
+    Console.Error.WriteLine("       spps-bench service-load [--stations 64] [--codes 6400] [--over-max 500] [--out FILE]   (needs postgresql; run as root)");
     return 2;
 }
 
