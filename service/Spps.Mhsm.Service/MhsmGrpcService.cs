@@ -17,9 +17,12 @@ namespace Spps.Mhsm.Service;
 /// </summary>
 public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService> log) : V1.Mhsm.MhsmBase
 {
-    public override Task<V1.AuthCode> IssueAuthCode(V1.IssueAuthCodeRequest request, ServerCallContext context)
+    public override async Task<V1.AuthCode> IssueAuthCode(V1.IssueAuthCodeRequest request, ServerCallContext context)
     {
         var clock = Stopwatch.StartNew();
+        // The ledger serialises issuance anyway: requests beyond a few wait here without holding a thread,
+        // so 64 stations at once do not starve the thread pool that Kestrel and TLS run on.
+        await state.IssueGate.WaitAsync(context.CancellationToken);
         try
         {
             var station = Authenticate(context);
@@ -29,13 +32,17 @@ public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService>
             var code = state.Issuer.IssueAuthCode(request.ToEvidence(station.Name));
             state.Metrics.CodeIssued(clock.Elapsed);
             log.LogDebug("Issued {Action} code for {Dsn} on ticket {Ticket} to station {Station} in {Ms} ms", request.Action, request.Dsn, request.TicketId, station.Name, clock.Elapsed.TotalMilliseconds);
-            return Task.FromResult(code.ToProto());
+            return code.ToProto();
         }
         catch (Exception e) when (Refusal(e) is { } refusal)
         {
             state.Metrics.RequestRefused(refusal.Code, clock.Elapsed);
             log.LogInformation("Refused {Action} code for {Dsn} on ticket {Ticket}: {Code} {Reason}", request.Action, request.Dsn, request.TicketId, refusal.Code, refusal.Message);
             throw RpcErrors.ToRpc(refusal.Code, refusal.Message);
+        }
+        finally
+        {
+            state.IssueGate.Release();
         }
     }
 

@@ -14,6 +14,9 @@ public sealed partial class ServiceState(ManufacturerHsm mhsm, IAuthCodeIssuer i
     public IAuthCodeIssuer Issuer => issuer;
     public StationAuthorizer? Authorizer => authorizer;
     public ServiceMetrics Metrics { get; } = new();
+
+    /// <summary>Code requests being worked on at once (the rest wait asynchronously): the HSM part runs in parallel, the ledger part in turn.</summary>
+    public SemaphoreSlim IssueGate { get; } = new(Math.Max(2, Environment.ProcessorCount * 2));
     public string MhsmUuid => mhsm.Uuid;
     public string Replica { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 

@@ -31,6 +31,10 @@ internal static class ServiceLoadBench
         var work = Path.GetFullPath(Arg(args, "work", Path.Combine(Path.GetTempPath(), $"spps-service-bench-{Environment.ProcessId}")));
         Directory.CreateDirectory(work);
         var report = new StringBuilder();
+        // The stations are threads of this process making blocking calls, as station processes would: give them
+        // threads of their own so they do not starve the service's thread pool (a harness matter, not the service's).
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, stations * 2 + 16), io);
         using var pg = new PgCluster();
         Environment.SetEnvironmentVariable("SPPS_LEDGER", pg.ConnectionString);
         Log($"PostgreSQL {pg.Version} on {pg.Root}; work folder {work}");

@@ -15,6 +15,7 @@ public sealed class Ledger : IDisposable
 {
     private readonly ILedgerStore _store;
     private readonly Dictionary<string, TicketState> _tickets = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
     private ILedgerTransaction? _scope;
     private bool _stale;
 
@@ -35,6 +36,13 @@ public sealed class Ledger : IDisposable
     /// re-reads the ledger from its start, so what this process believes is always what the store holds.
     /// </summary>
     public T Locked<T>(Func<T> work)
+    {
+        // Threads of this process take turns here; the store's scope excludes other processes. (A PostgreSQL
+        // scope releases its lock at COMMIT, before this method returns: the gate keeps _scope this thread's.)
+        lock (_gate) return LockedInStore(work);
+    }
+
+    private T LockedInStore<T>(Func<T> work)
     {
         using var scope = _store.Begin();
         var count = Count;
