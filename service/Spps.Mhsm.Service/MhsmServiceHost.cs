@@ -16,13 +16,15 @@ using Spps.Core.Service;
 
 namespace Spps.Mhsm.Service;
 
-/// <summary>How one replica serves: where it listens, its TLS files, the site CRL, the metrics address.</summary>
+/// <summary>How one replica serves: where it listens, its TLS files, the site CRL, the metrics address, and the M-HSM's
+/// state folder (SPPS_HOME/mhsm/UUID) where uploaded CoCs and job status files go (default: a folder under the temp path).</summary>
 public sealed record ServeOptions(
     IReadOnlyList<MhsmAddress> Listen,
     string? CredentialsDirectory,
     string? CrlPath,
     Uri? Metrics,
-    LogLevel LogLevel = LogLevel.Information);
+    LogLevel LogLevel = LogLevel.Information,
+    string? StateDirectory = null);
 
 /// <summary>
 /// Runs the M-HSM service (spps-station mhsm serve) on Kestrel until stopped: gRPC over HTTP/2 on each Unix
@@ -44,7 +46,7 @@ public static class MhsmServiceHost
             tls = TlsFiles.Load(dir);
             authorizer = new StationAuthorizer(tls.Ca, new SiteRevocation(options.CrlPath, tls.Ca));
         }
-        var state = new ServiceState(mhsm, mhsm, authorizer, Path.GetDirectoryName(mhsm.Ledger.FilePath) is { } d && Directory.Exists(d) ? d : Path.GetTempPath());
+        var state = new ServiceState(mhsm, mhsm, authorizer, options.StateDirectory ?? Path.Combine(Path.GetTempPath(), "spps-mhsm-" + mhsm.Uuid));
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

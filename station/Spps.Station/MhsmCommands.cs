@@ -62,7 +62,8 @@ internal static class MhsmCommands
                 using var stop = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
                 using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-                var options = new ServeOptions(addresses, creds is null ? null : env.Resolve(creds), crlPath, metricsUri, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+                var options = new ServeOptions(addresses, creds is null ? null : env.Resolve(creds), crlPath, metricsUri, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
+                    Path.Combine(env.Home, "mhsm", m.Uuid));
                 MhsmServiceHost.RunAsync(m, options, output.Line, stop.Token).GetAwaiter().GetResult();
                 return ExitCodes.Success;
             }

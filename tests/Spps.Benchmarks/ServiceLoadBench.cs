@@ -72,7 +72,7 @@ internal static class ServiceLoadBench
         using var stop = new CancellationTokenSource();
         var ready = new TaskCompletionSource();
         var host = Task.Run(() => MhsmServiceHost.RunAsync(mhsm,
-            new ServeOptions([MhsmAddress.Parse(url)], serviceTls, ca.CrlPath, null, LogLevel.Warning), line => { if (line.Contains("serving")) ready.TrySetResult(); }, stop.Token));
+            new ServeOptions([MhsmAddress.Parse(url)], serviceTls, ca.CrlPath, null, LogLevel.Warning, Path.Combine(cm.Home, "mhsm", mhsm.Uuid)), line => { if (line.Contains("serving")) ready.TrySetResult(); }, stop.Token));
         if (Task.WhenAny(ready.Task, host).GetAwaiter().GetResult() != ready.Task) host.GetAwaiter().GetResult();
         var clients = Enumerable.Range(0, stations).Select(i =>
         {

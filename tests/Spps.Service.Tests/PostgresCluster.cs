@@ -5,7 +5,7 @@ namespace Spps.Service.Tests;
 
 /// <summary>
 /// A real PostgreSQL cluster of its own (Debian's postgresql package) in a temporary folder: initdb and
-/// pg_ctl run as the postgres user (PostgreSQL refuses root), listening on a Unix socket only, so nothing
+/// pg_ctl run as the postgres user when the tests run as root (PostgreSQL refuses root), listening on a Unix socket only, so nothing
 /// collides with another cluster on the machine. Stopped and removed on dispose.
 /// </summary>
 public sealed class PostgresCluster : IDisposable
@@ -23,7 +23,7 @@ public sealed class PostgresCluster : IDisposable
         _data = Path.Combine(Root, "data");
         // A port number only names the socket file; one per cluster of this process, spread by process id.
         Port = 20000 + (Environment.ProcessId % 2000) * 10 + Interlocked.Increment(ref _next);
-        Run("chown", "postgres:postgres", Root);
+        if (IsRoot) Run("chown", "postgres:postgres", Root);
         Run("chmod", "0755", Root); // the tests (root) and the stations reach the socket in it
         AsPostgres("initdb", "-D", _data, "-U", "spps", "--auth=trust", "--no-sync", "-E", "UTF8");
         Start();
@@ -66,7 +66,14 @@ public sealed class PostgresCluster : IDisposable
         return lines;
     }
 
-    private void AsPostgres(string tool, params string[] args) => Run("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. args]);
+    /// <summary>As root, the tools run as the postgres user (PostgreSQL refuses root); otherwise as the user running the tests.</summary>
+    private void AsPostgres(string tool, params string[] args)
+    {
+        if (IsRoot) Run("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. args]);
+        else Run(Path.Combine(_bin, tool), args);
+    }
+
+    private static bool IsRoot => Environment.UserName == "root";
 
     private static void Run(string file, params string[] args)
     {

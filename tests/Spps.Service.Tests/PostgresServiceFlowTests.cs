@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Newtonsoft.Json.Linq;
 using Spps.Core.Manufacturer;
+using Spps.Core.Service;
 using Spps.Core.Storage;
 using Spps.Flow.Tests;
 
@@ -52,6 +53,18 @@ public sealed class PostgresServiceFlowTests
         Assert.Equal(3, issues.Count); // 2 PROGRAM, 1 VERIFY
         Assert.All(issues, r => Assert.Equal("line-1", (string?)r["data"]!["station"]));
         LedgerIsConsistent(pg);
+
+        // The service's other calls: the job's counters as its ledger tells them, and CoC upload.
+        using (var client = new MhsmClient([MhsmAddress.Parse(replica.Url)], TlsFiles.Load(credentials)))
+        {
+            var program = ProgramTicket(t);
+            var status = client.GetJobStatus([program]).Tickets.Single();
+            Assert.Equal((2L, 2L, 0L, "active", "MyProgJob"), (status.MaxDevice, status.Issued, status.Left, status.State, status.Job));
+            var coc = new Spps.Device.Reference.Coc("DSN", "digest", program, "PROGRAM", "00", "PASS", "mac");
+            Assert.Equal(1u, client.UploadCocs("MyProgJob", [coc]).Stored);
+            var stored = File.ReadAllText(Path.Combine(t.Cm.Home, "mhsm", "10", "uploads", "MyProgJob", "cocs.jsonl"));
+            Assert.Contains("\"station\":\"line-1\"", stored);
+        }
 
         Assert.Equal(0, replica.Terminate()); // SIGTERM: a graceful stop
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();

@@ -33,9 +33,9 @@ public sealed class ServiceSite : IDisposable
         return dir;
     }
 
-    public Replica StartReplica(int? port = null)
+    public Replica StartReplica(int? port = null, int? metricsPort = null)
     {
-        var replica = new Replica(Cm, port ?? FreePort(), ServiceCredentials);
+        var replica = new Replica(Cm, port ?? FreePort(), ServiceCredentials, metricsPort);
         _replicas.Add(replica);
         return replica;
     }
@@ -75,22 +75,27 @@ public sealed class Replica : IDisposable
     private Process? _process;
     private Task<string>? _stderr;
 
-    public Replica(Site site, int port, string credentials)
+    private readonly int? _metricsPort;
+
+    public Replica(Site site, int port, string credentials, int? metricsPort = null)
     {
         _site = site;
         _credentials = credentials;
+        _metricsPort = metricsPort;
         Port = port;
         Start();
     }
 
     public int Port { get; }
+    public string MetricsUrl => $"http://127.0.0.1:{_metricsPort}";
     public string Url => $"https://127.0.0.1:{Port}";
     public Process Process => _process!;
     public string Stderr => _stderr?.IsCompleted == true ? _stderr.Result : "";
 
     public void Start()
     {
-        _process = _site.Start("spps-station", "mhsm", "serve", "--listen", Url, "--credentials", _credentials);
+        string[] metrics = _metricsPort is { } m ? ["--metrics", $"http://127.0.0.1:{m}"] : [];
+        _process = _site.Start("spps-station", ["mhsm", "serve", "--listen", Url, "--credentials", _credentials, .. metrics]);
         _stderr = _process.StandardError.ReadToEndAsync();
         var ready = _process.StandardOutput.ReadLineAsync();
         if (!ready.Wait(TimeSpan.FromSeconds(60)) || ready.Result is null || !ready.Result.Contains("serving authorization codes"))

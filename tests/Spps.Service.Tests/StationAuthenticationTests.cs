@@ -19,7 +19,7 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
         public Setup()
         {
             Job = new ServiceFixture();
-            Replica = Job.Site.StartReplica();
+            Replica = Job.Site.StartReplica(metricsPort: ServiceSite.FreePort());
         }
 
         public ServiceFixture Job { get; }
@@ -126,5 +126,32 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
         run.ShouldFail(1, "SPPS2015");
         Assert.Contains("SPPS_MHSM_CREDENTIALS is not set", run.All);
         Assert.Empty(ServiceFixture.Programmed(Site.Cm, boards));
+    }
+
+    [Fact]
+    public async Task Health_and_metrics_say_what_the_replica_did()
+    {
+        var credentials = Site.Enroll("line-4", "MyProgJob");
+        var health = Site.Cm.Run("spps-station", ["mhsm", "health", "--mhsm", _s.Replica.Url], null);
+        health.ShouldFail(1, "SPPS2015"); // over TLS it needs credentials like any station
+        Site.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = credentials;
+        try
+        {
+            Assert.Contains($"{_s.Replica.Url}: serving M-HSM 10", Site.Cm.Station("mhsm", "health", "--mhsm", _s.Replica.Url).ShouldSucceed().Stdout);
+        }
+        finally
+        {
+            Site.Cm.Environment.Remove("SPPS_MHSM_CREDENTIALS");
+        }
+        var boards = _s.Job.Tutorial.NewBoards(1);
+        Site.RunAs(Site.StationEnvironment(credentials, _s.Replica), boards).ShouldSucceed();
+        Site.RunAs(Site.StationEnvironment(Site.Enroll("line-5", "NotThisJob"), _s.Replica), _s.Job.Tutorial.NewBoards(1)).ShouldFail(4, "SPPS4017");
+
+        using var http = new HttpClient();
+        Assert.Equal("serving\n", await http.GetStringAsync(_s.Replica.MetricsUrl + "/healthz"));
+        var metrics = await http.GetStringAsync(_s.Replica.MetricsUrl + "/metrics");
+        Assert.Matches(@"spps_mhsm_codes_issued_total\{mhsm=""10""\} [1-9]", metrics);
+        Assert.Matches(@"spps_mhsm_requests_refused_total\{mhsm=""10"",code=""SPPS4017""\} [1-9]", metrics);
+        Assert.Matches(@"spps_mhsm_issue_seconds_count\{mhsm=""10""\} [1-9]", metrics);
     }
 }
