@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, then runs every test in the solution.
-# (SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 tests, PostgreSQL for the M-HSM service tests;
-# apt-get needs root or sudo.)
+# (SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 tests, strace for the durability test, PostgreSQL for
+# the M-HSM service tests; apt-get needs root or sudo.)
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spps;
 using Spps.Core;
 using Spps.Core.Commands;
 using Spps.Core.Formats;
@@ -11,7 +12,7 @@ var root = new RootCommand("spps — Job Manager for secure production programmi
 
 var scriptFile = new Argument<string>("file") { Description = "Job Manager script (.tcl)" };
 var script = new Command("script", "Run a Job Manager Tcl script; relative paths resolve against the current directory.") { scriptFile };
-script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new JobManagerCommands(env), (commands, output) =>
+script.SetAction(parse => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new JobManagerCommands(env), onSuccess: (commands, output) =>
 {
     var jobManager = (JobManagerCommands)commands;
     if (jobManager.Project is null) return;

@@ -10,7 +10,11 @@ public static class ProtocolLabels
 {
     public static byte[] TicketKek(string ticketId, string mhsmUuid) => Utf8($"SPPS ticket KEK v1|{ticketId}|{mhsmUuid}");
 
-    public static byte[] DeviceKey(string keyMode, string ticketId, string dsn) => Utf8($"SPPS K_dev v1|{keyMode}|{ticketId}|{dsn}");
+    /// <summary>
+    /// K_dev's HKDF info. The action is part of it (v2): a code issued for one action does not unwrap for
+    /// another, so relabelling a VERIFY code as PROGRAM makes the device refuse it.
+    /// </summary>
+    public static byte[] DeviceKey(string keyMode, string ticketId, string action, string dsn) => Utf8($"SPPS K_dev v2|{keyMode}|{ticketId}|{action}|{dsn}");
 
     public static byte[] FactoryKey(string dsn) => Utf8($"SPPS DFK v1|{dsn}");
 

@@ -51,17 +51,33 @@ public static class CommandLineFactory
         }
     }
 
-    /// <summary>Parses and invokes; parse errors are usage errors (exit 2) with a stable code.</summary>
+    /// <summary>Parses and invokes; a parse error is a usage error (exit 2) with the code of what is wrong, and a "did you mean".</summary>
     public static int Invoke(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        if (parse.Errors.Count == 0) return parse.Invoke();
+        var error = ParseError(parse);
+        Console.Error.WriteLine(error.ToString());
+        Console.Error.WriteLine($"Run '{root.Name} --help' (or '{root.Name} COMMAND --help') for usage.");
+        return ExitCodes.For(error.Code);
+    }
+
+    /// <summary>Says what is wrong with a command line, from the parse's typed results (never from its message text).</summary>
+    public static SppsException ParseError(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var name = command.Name;
+        if (parse.UnmatchedTokens.FirstOrDefault() is { } token)
         {
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"error {ErrorCodes.UnknownOption}: {error.Message}");
-            Console.Error.WriteLine($"Run '{root.Name} --help' (or '{root.Name} COMMAND --help') for usage.");
-            return ExitCodes.Usage;
+            if (token.StartsWith('-'))
+                return new SppsException(ErrorCodes.UnknownOption, $"'{name}' has no option {token}.{Suggestions.DidYouMean(token, command.Options.Select(o => o.Name))}");
+            if (command.Subcommands.Count > 0)
+                return new SppsException(ErrorCodes.UnknownCommand, $"'{token}' is not a command of '{name}'.{Suggestions.DidYouMean(token, command.Subcommands.Select(c => c.Name))}");
         }
-        return parse.Invoke();
+        var missing = command.Options.Where(o => o.Required && parse.GetResult(o) is null or { Implicit: true }).Select(o => o.Name).ToList();
+        if (missing.Count > 0)
+            return new SppsException(ErrorCodes.MissingOption, $"'{name}' needs {string.Join(", ", missing)}.");
+        return new SppsException(ErrorCodes.InvalidOptionValue, string.Join(" ", parse.Errors.Select(e => e.Message)));
     }
 
     private static Command Build(CommandSpec spec, Func<SppsEnvironment, CommandSet> open, string projectHelp)

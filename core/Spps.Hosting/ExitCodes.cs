@@ -15,6 +15,7 @@ namespace Spps.Hosting;
 /// | 4    | refused for security: signature, binding, replay, overbuild, non-genuine   |
 /// | 5    | a device, a programmer or the M-HSM service failed or refused               |
 /// | 70   | internal error (a bug): please report it with SPPS_DEBUG=1 output          |
+/// | 130  | cancelled (Ctrl-C or SIGTERM); the work stopped cleanly between devices     |
 /// </remarks>
 public static class ExitCodes
 {
@@ -25,13 +26,17 @@ public static class ExitCodes
     public const int Refused = 4;
     public const int DeviceFailed = 5;
     public const int Internal = 70;
+    public const int Cancelled = 130;
 
-    public static int For(string code) => code switch
+    /// <summary>The exit code of an error: its category decides.</summary>
+    public static int For(ErrorCode code) => code.Category switch
     {
-        ErrorCodes.StatusInvalid => ValidationFailed,
-        ErrorCodes.ScriptSyntax or ErrorCodes.UnknownCommand or ErrorCodes.UnknownOption or ErrorCodes.MissingOption or ErrorCodes.InvalidOptionValue => Usage,
-        _ when code.StartsWith("SPPS4", StringComparison.Ordinal) => Refused,
-        _ when code.StartsWith("SPPS5", StringComparison.Ordinal) => DeviceFailed,
+        ErrorCategory.Usage => Usage,
+        ErrorCategory.Validation => ValidationFailed,
+        ErrorCategory.Security => Refused,
+        ErrorCategory.Device => DeviceFailed,
+        ErrorCategory.Internal => Internal,
+        ErrorCategory.Cancelled => Cancelled,
         _ => Failed,
     };
 }

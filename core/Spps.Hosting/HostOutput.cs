@@ -60,7 +60,7 @@ public sealed class HostOutput(bool json, TextWriter stdout, TextWriter stderr)
                     ["messages"] = partial is null ? null : new JArray(partial.Lines),
                     ["error"] = new JObject
                     {
-                        ["code"] = error.Code,
+                        ["code"] = error.Code.Id,
                         ["message"] = error.Message,
                         ["file"] = error.Location?.File,
                         ["line"] = error.Location?.Line,
@@ -78,7 +78,7 @@ public sealed class HostOutput(bool json, TextWriter stdout, TextWriter stderr)
     {
         lock (_gate)
         {
-            stderr.WriteLine($"error SPPS9999: internal error ({e.GetType().Name}: {e.Message}). This is a bug: run again with SPPS_DEBUG=1 and report the output.");
+            stderr.WriteLine($"error {ErrorCodes.Internal}: internal error ({e.GetType().Name}: {e.Message}). This is a bug: run again with SPPS_DEBUG=1 and report the output.");
             if (Environment.GetEnvironmentVariable("SPPS_DEBUG") == "1") stderr.WriteLine(e);
         }
         return ExitCodes.Internal;

@@ -15,12 +15,12 @@ public static class ScriptRunner
     /// What a host's <c>script</c> command does: opens this site, runs the script with the command set
     /// <paramref name="open"/> makes, and turns every failure into a coded error and an exit code.
     /// </summary>
-    public static int RunHosted(string scriptPath, Func<SppsEnvironment, CommandSet> open, Action<CommandSet, HostOutput>? onSuccess = null)
+    public static int RunHosted(string scriptPath, Func<SppsEnvironment, CommandSet> open, SiteOptions? options = null, Action<CommandSet, HostOutput>? onSuccess = null)
     {
         var output = new HostOutput(false, Console.Out, Console.Error);
         try
         {
-            using var env = SppsEnvironment.FromProcess(output.Notice);
+            using var env = SppsEnvironment.FromProcess(output.Notice, options: options);
             var commands = open(env);
             try
             {

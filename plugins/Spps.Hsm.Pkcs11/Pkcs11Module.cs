@@ -44,9 +44,11 @@ internal sealed class Pkcs11Module
         {
             return lazy.Value;
         }
-        catch (HsmException)
+        catch
         {
-            // A failed load is not cached: the operator may install the module and retry in the same process.
+            // A failed load is not cached, whatever the failure: the operator may install the module and retry in
+            // the same process, and an unexpected exception must not stay the answer for this path until exit
+            // (Lazy caches the exception of its factory).
             Loaded.TryRemove(new KeyValuePair<string, Lazy<Pkcs11Module>>(fullPath, lazy));
             throw;
         }
@@ -58,6 +60,7 @@ internal sealed class Pkcs11Module
             throw new HsmException(Pkcs11ErrorCodes.ModuleUnavailable,
                 $"PKCS#11 module not found: {path}. Install it (for SoftHSM2 on Debian: apt-get install softhsm2) or fix module-path in the URI.");
         LibdlResolver.EnsureRegistered();
+        Pkcs11Platform.EnsureDetected();
         var factories = new Pkcs11InteropFactories();
         try
         {

@@ -43,7 +43,7 @@ internal sealed class SoftwareHsm : IHsm
                 var pair = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP384);
                 return Admit(spec, pair.ExportPkcs8PrivateKey(), pair);
             default:
-                throw new HsmException("SPPS3030", $"Key kind {spec.Kind} is not supported.");
+                throw new HsmException(ErrorCodes.SoftwareHsm.Unsupported, $"Key kind {spec.Kind} is not supported.");
         }
     }
 
@@ -61,7 +61,7 @@ internal sealed class SoftwareHsm : IHsm
         var kek = Own(wrappingKey, KeyKind.Aes256, KeyUsage.Wrap);
         var target = Own(key);
         if (!target.Spec.Wrappable)
-            throw new HsmException("SPPS3031", $"{target} is not wrappable: it was created to stay inside the HSM.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.NotWrappable, $"{target} is not wrappable: it was created to stay inside the HSM.");
         return WrapBytes(kek, target.Material);
     }
 
@@ -69,7 +69,7 @@ internal sealed class SoftwareHsm : IHsm
     {
         var kek = Own(wrappingKey, KeyKind.Aes256, KeyUsage.Unwrap);
         if (spec.Kind != KeyKind.Aes256)
-            throw new HsmException("SPPS3030", "Only AES-256 keys can be unwrapped.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.Unsupported, "Only AES-256 keys can be unwrapped.");
         byte[] material;
         try
         {
@@ -79,12 +79,12 @@ internal sealed class SoftwareHsm : IHsm
         }
         catch (CryptographicException)
         {
-            throw new HsmException("SPPS3032", $"The wrapped key for '{spec.Label}' does not authenticate under '{kek.Label}': it was altered or wrapped for another key.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.WrappedKeyRejected, $"The wrapped key for '{spec.Label}' does not authenticate under '{kek.Label}': it was altered or wrapped for another key.");
         }
         if (material.Length != AesKeyBytes)
         {
             CryptographicOperations.ZeroMemory(material);
-            throw new HsmException("SPPS3032", $"The wrapped key for '{spec.Label}' is not an AES-256 key.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.WrappedKeyRejected, $"The wrapped key for '{spec.Label}' is not an AES-256 key.");
         }
         return Admit(spec, material);
     }
@@ -93,12 +93,12 @@ internal sealed class SoftwareHsm : IHsm
     {
         ArgumentNullException.ThrowIfNull(derivation);
         if (spec.Kind != KeyKind.Aes256)
-            throw new HsmException("SPPS3030", "Derivations produce AES-256 keys only.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.Unsupported, "Derivations produce AES-256 keys only.");
         byte[] ikm = derivation switch
         {
             EcdhHkdf ecdh => SharedSecrets(ecdh.Agreements),
             KeyHkdf baseKey => Own(baseKey.BaseKey, KeyKind.Aes256, KeyUsage.Derive).Material.ToArray(),
-            _ => throw new HsmException("SPPS3030", $"Derivation {derivation.GetType().Name} is not supported."),
+            _ => throw new HsmException(ErrorCodes.SoftwareHsm.Unsupported, $"Derivation {derivation.GetType().Name} is not supported."),
         };
         try
         {
@@ -151,15 +151,15 @@ internal sealed class SoftwareHsm : IHsm
 
     private byte[] SharedSecrets(IReadOnlyList<EcdhAgreement> agreements)
     {
-        if (agreements.Count == 0) throw new HsmException("SPPS3030", "An ECDH derivation needs at least one agreement.");
+        if (agreements.Count == 0) throw new HsmException(ErrorCodes.SoftwareHsm.Unsupported, "An ECDH derivation needs at least one agreement.");
         var ikm = new byte[agreements.Count * 48];
         for (var i = 0; i < agreements.Count; i++)
         {
             var own = Own(agreements[i].PrivateKey, KeyKind.EcP384, KeyUsage.Derive);
             using var peer = ECDiffieHellman.Create();
             try { peer.ImportSubjectPublicKeyInfo(agreements[i].PeerPublicKey, out _); }
-            catch (CryptographicException) { throw new HsmException("SPPS3033", "The peer public key is not a valid P-384 SubjectPublicKeyInfo."); }
-            if (peer.KeySize != 384) throw new HsmException("SPPS3033", $"The peer public key is on a {peer.KeySize}-bit curve, not P-384.");
+            catch (CryptographicException) { throw new HsmException(ErrorCodes.SoftwareHsm.PeerKeyInvalid, "The peer public key is not a valid P-384 SubjectPublicKeyInfo."); }
+            if (peer.KeySize != 384) throw new HsmException(ErrorCodes.SoftwareHsm.PeerKeyInvalid, $"The peer public key is on a {peer.KeySize}-bit curve, not P-384.");
             var z = own.Ecdh.DeriveRawSecretAgreement(peer.PublicKey);
             z.CopyTo(ikm, i * 48);
             CryptographicOperations.ZeroMemory(z);
@@ -170,13 +170,13 @@ internal sealed class SoftwareHsm : IHsm
     private SoftwareKey Own(IKeyHandle handle, KeyKind? kind = null, KeyUsage usage = KeyUsage.None)
     {
         if (handle is not SoftwareKey key || key.Owner != _instance)
-            throw new HsmException("SPPS3034", $"Key handle '{handle?.Label}' does not belong to software HSM '{Info.Name}'.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.ForeignHandle, $"Key handle '{handle?.Label}' does not belong to software HSM '{Info.Name}'.");
         if (key.Destroyed)
-            throw new HsmException("SPPS3035", $"{key} was destroyed.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.KeyDestroyed, $"{key} was destroyed.");
         if (kind is not null && key.Kind != kind)
-            throw new HsmException("SPPS3036", $"{key} cannot be used here: a {kind} key is needed.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.WrongKeyKind, $"{key} cannot be used here: a {kind} key is needed.");
         if ((key.Spec.Usage & usage) != usage)
-            throw new HsmException("SPPS3037", $"{key} does not allow {usage}.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.UsageNotAllowed, $"{key} does not allow {usage}.");
         return key;
     }
 

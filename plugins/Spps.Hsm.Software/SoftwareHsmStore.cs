@@ -47,7 +47,7 @@ internal sealed partial class SoftwareHsmStore
     public static SoftwareHsmStore Open(HsmOpenOptions options)
     {
         if (!IsValidInstanceName(options.Locator))
-            throw new HsmException("SPPS3010", $"'{options.Locator}' is not a valid software HSM name: use letters, digits, '_', '.' or '-'.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.NameInvalid, $"'{options.Locator}' is not a valid software HSM name: use letters, digits, '_', '.' or '-'.");
 
         var directory = Path.Combine(options.SppsHome, "hsm", options.Locator);
         var descriptor = Path.Combine(directory, "hsm.json");
@@ -56,7 +56,7 @@ internal sealed partial class SoftwareHsmStore
         if (!File.Exists(descriptor))
         {
             if (!options.CreateIfMissing)
-                throw new HsmException("SPPS3011", $"No software HSM named '{options.Locator}' under {options.SppsHome}. Run set_hsm_params with its name and UUID to create it.");
+                throw new HsmException(ErrorCodes.SoftwareHsm.NotFound, $"No software HSM named '{options.Locator}' under {options.SppsHome}. Run set_hsm_params with its name and UUID to create it.");
             return Create(directory, options, passphrase);
         }
 
@@ -64,23 +64,23 @@ internal sealed partial class SoftwareHsmStore
         try { json = JsonNode.Parse(File.ReadAllText(descriptor)); }
         catch (Exception e) when (e is JsonException or IOException)
         {
-            throw new HsmException("SPPS3012", $"{descriptor}: the software HSM descriptor is unreadable ({e.Message}).");
+            throw new HsmException(ErrorCodes.SoftwareHsm.DescriptorUnreadable, $"{descriptor}: the software HSM descriptor is unreadable ({e.Message}).");
         }
-        var uuid = json?["uuid"]?.GetValue<string>() ?? throw new HsmException("SPPS3012", $"{descriptor}: no 'uuid'.");
+        var uuid = json?["uuid"]?.GetValue<string>() ?? throw new HsmException(ErrorCodes.SoftwareHsm.DescriptorUnreadable, $"{descriptor}: no 'uuid'.");
         if (options.Uuid is not null && !SameUuid(options.Uuid, uuid))
-            throw new HsmException("SPPS3013", $"Software HSM '{options.Locator}' has UUID {uuid}, not {Normalize(options.Uuid)}. Use another -hsm_server_name, or the UUID it was created with.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.UuidMismatch, $"Software HSM '{options.Locator}' has UUID {uuid}, not {Normalize(options.Uuid)}. Use another -hsm_server_name, or the UUID it was created with.");
 
         var protection = json?["protection"]?.GetValue<string>();
         byte[] storeKey;
         if (protection == "passphrase")
         {
             if (passphrase is null)
-                throw new HsmException("SPPS3014", $"Software HSM '{options.Locator}' is protected by a passphrase: set {PassphraseVariable} or {PassphraseFileVariable}.");
+                throw new HsmException(ErrorCodes.SoftwareHsm.PassphraseMissing, $"Software HSM '{options.Locator}' is protected by a passphrase: set {PassphraseVariable} or {PassphraseFileVariable}.");
             var salt = Convert.FromBase64String(json!["salt"]!.GetValue<string>());
             storeKey = Rfc2898DeriveBytes.Pbkdf2(passphrase, salt, Pbkdf2Iterations, HashAlgorithmName.SHA256, 32);
             var check = Convert.FromBase64String(json["check"]!.GetValue<string>());
             if (!CryptographicOperations.FixedTimeEquals(check, KeyCheckValue(storeKey)))
-                throw new HsmException("SPPS3015", $"Wrong passphrase for software HSM '{options.Locator}' (from {PassphraseVariable}/{PassphraseFileVariable}).");
+                throw new HsmException(ErrorCodes.SoftwareHsm.PassphraseWrong, $"Wrong passphrase for software HSM '{options.Locator}' (from {PassphraseVariable}/{PassphraseFileVariable}).");
         }
         else
         {
@@ -130,7 +130,7 @@ internal sealed partial class SoftwareHsmStore
         var file = environment(PassphraseFileVariable);
         if (string.IsNullOrEmpty(file)) return null;
         try { return File.ReadAllText(file).TrimEnd('\r', '\n'); }
-        catch (IOException e) { throw new HsmException("SPPS3016", $"Cannot read {PassphraseFileVariable} file {file}: {e.Message}"); }
+        catch (IOException e) { throw new HsmException(ErrorCodes.SoftwareHsm.PassphraseFileUnreadable, $"Cannot read {PassphraseFileVariable} file {file}: {e.Message}"); }
     }
 
     private static byte[] KeyCheckValue(byte[] key) => HMACSHA256.HashData(key, "spps software hsm store check"u8)[..16];
@@ -165,7 +165,7 @@ internal sealed partial class SoftwareHsmStore
             ["tag"] = Convert.ToBase64String(tag),
         };
         if (File.Exists(path))
-            throw new HsmException("SPPS3020", $"A key labelled '{spec.Label}' already exists in software HSM '{Name}'.");
+            throw new HsmException(ErrorCodes.SoftwareHsm.LabelExists, $"A key labelled '{spec.Label}' already exists in software HSM '{Name}'.");
         WriteAtomically(path, Encoding.UTF8.GetBytes(json.ToJsonString()));
     }
 
@@ -194,7 +194,7 @@ internal sealed partial class SoftwareHsmStore
         }
         catch (Exception e) when (e is JsonException or FormatException or CryptographicException or NullReferenceException or InvalidOperationException or ArgumentException)
         {
-            throw new HsmException("SPPS3021", $"Key '{label}' in software HSM '{Name}' is corrupt or was modified ({path}).");
+            throw new HsmException(ErrorCodes.SoftwareHsm.KeyCorrupt, $"Key '{label}' in software HSM '{Name}' is corrupt or was modified ({path}).");
         }
     }
 

@@ -75,7 +75,7 @@ internal sealed class SiliconVendor
         {
             try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
             catch (IOException) when (attempt < 600) { Thread.Sleep(50); }
-            catch (IOException e) { throw new ProgrammerException("SPPS5005", $"{dir} is locked by another process: {e.Message}"); }
+            catch (IOException e) { throw new ProgrammerException(ErrorCodes.BoardBusy, $"{dir} is locked by another process: {e.Message}"); }
         }
     }
 }

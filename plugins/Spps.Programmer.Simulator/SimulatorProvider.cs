@@ -14,7 +14,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm
     public IReadOnlyList<IJtagPort> Discover(string connection)
     {
         if (!Directory.Exists(connection))
-            throw new ProgrammerException("SPPS5001", $"No board folder {connection}. Make boards with: spps-station sim create-boards --dir {connection} --count N");
+            throw new ProgrammerException(ErrorCodes.NoDevices, $"No board folder {connection}. Make boards with: spps-station sim create-boards --dir {connection} --count N");
         var ports = new List<IJtagPort>();
         try
         {
@@ -25,12 +25,12 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm
             foreach (var port in ports) port.Dispose();
             throw;
         }
-        return ports.Count > 0 ? ports : throw new ProgrammerException("SPPS5001", $"No boards in {connection}. Make some with: spps-station sim create-boards --dir {connection} --count N");
+        return ports.Count > 0 ? ports : throw new ProgrammerException(ErrorCodes.NoDevices, $"No boards in {connection}. Make some with: spps-station sim create-boards --dir {connection} --count N");
     }
 
     public IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string sppsHome)
     {
-        if (count is < 1 or > 100_000) throw new ProgrammerException("SPPS5006", "--count must be between 1 and 100000.");
+        if (count is < 1 or > 100_000) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, "--count must be between 1 and 100000.");
         Directory.CreateDirectory(directory);
         var vendor = SiliconVendor.OpenOrCreate(sppsHome);
         var next = Boards(directory).Select(p => int.TryParse(Path.GetFileNameWithoutExtension(p)["board-".Length..], out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
@@ -57,7 +57,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm
 
     public IReadOnlyList<VirtualBoardState> Inspect(string directory)
     {
-        if (!Directory.Exists(directory)) throw new ProgrammerException("SPPS5001", $"No board folder {directory}.");
+        if (!Directory.Exists(directory)) throw new ProgrammerException(ErrorCodes.NoDevices, $"No board folder {directory}.");
         return Boards(directory).Select(p => State(p, BoardFile.Load(p))).ToList();
     }
 

@@ -91,7 +91,7 @@ internal sealed class VirtualDevice : IDisposable
             default:
                 return Fail(MailboxStatus.BadRequest, $"unknown key mode {code.KeyMode}");
         }
-        var kdev = HKDF.DeriveKey(HashAlgorithmName.SHA384, ikm, 32, Convert.FromHexString(code.Nonce), ProtocolLabels.DeviceKey(code.KeyMode, code.TicketId, code.Dsn));
+        var kdev = HKDF.DeriveKey(HashAlgorithmName.SHA384, ikm, 32, Convert.FromHexString(code.Nonce), ProtocolLabels.DeviceKey(code.KeyMode, code.TicketId, code.Action, code.Dsn));
         CryptographicOperations.ZeroMemory(ikm);
         byte[] kip;
         try

@@ -34,7 +34,7 @@ internal sealed class VirtualTap : IJtagPort
         {
             try { claim = new FileStream(claimPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); break; }
             catch (IOException) when (attempt < 1200) { Thread.Sleep(25); }
-            catch (IOException) { throw new ProgrammerException("SPPS5005", $"Board {path} is in use by another station."); }
+            catch (IOException) { throw new ProgrammerException(ErrorCodes.BoardBusy, $"Board {path} is in use by another station."); }
         }
         try
         {
@@ -43,7 +43,7 @@ internal sealed class VirtualTap : IJtagPort
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidDataException)
         {
             claim.Dispose();
-            throw new ProgrammerException("SPPS5006", $"Board file {path} is unreadable: {e.Message}");
+            throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"Board file {path} is unreadable: {e.Message}");
         }
     }
 
@@ -51,7 +51,7 @@ internal sealed class VirtualTap : IJtagPort
 
     public void ShiftIr(uint instruction, int bitLength)
     {
-        if (bitLength != JtagInstructions.IrLength) throw new ProgrammerException("SPPS5003", $"IR length is {JtagInstructions.IrLength}, not {bitLength}.");
+        if (bitLength != JtagInstructions.IrLength) throw new ProgrammerException(ErrorCodes.DeviceProtocol, $"IR length is {JtagInstructions.IrLength}, not {bitLength}.");
         _instruction = instruction;
         if (instruction == JtagInstructions.MailboxWrite) _request.Clear();
     }

@@ -100,10 +100,9 @@ public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService>
         }
     }
 
-    private static SppsException? Refusal(Exception e) => e switch
+    private static SppsException? Refusal(Exception e) => e switch // HsmException is an SppsException
     {
         SppsException s => s,
-        Spps.Contracts.Hsm.HsmException h => new SppsException(h.Code, h.Message),
         _ => null,
     };
 }

@@ -81,7 +81,7 @@ public static class MhsmServiceHost
                             ServerCertificate = tls!.Certificate,
                             SslProtocols = SslProtocols.Tls13,
                             // Asked for in the handshake; judged per request (StationAuthorizer) so a station without a
-                            // valid certificate gets a clear SPPS4017 refusal, and a revoked one is refused from its next request.
+                            // valid certificate gets a clear SPPS4020 refusal, and a revoked one is refused from its next request.
                             ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                             ClientCertificateValidation = (_, _, _) => true,
                             CheckCertificateRevocation = false,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Spps.Core;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
 using V1 = Spps.Mhsm.V1;
 
@@ -24,7 +25,8 @@ public sealed partial class ServiceState(ManufacturerHsm mhsm, IAuthCodeIssuer i
     public string? JobOf(string ticketId)
     {
         if (_jobs.TryGetValue(ticketId, out var job)) return job;
-        job = mhsm.Ledger.Locked(() => mhsm.Ledger.Ticket(ticketId) is { } t ? (string?)t.LoadData?["job"] ?? (string?)t.Reservation?["job"] : null);
+        if (!TicketId.TryParse(ticketId, out var id)) return null; // the issue itself refuses it with its code
+        job = mhsm.Ledger.Locked(() => mhsm.Ledger.Ticket(id) is { } t ? t.Load?.Job ?? t.Reservation?.Job : null);
         if (job is not null) _jobs[ticketId] = job;
         return job;
     }
@@ -34,13 +36,14 @@ public sealed partial class ServiceState(ManufacturerHsm mhsm, IAuthCodeIssuer i
         var status = new V1.JobStatus { LedgerCount = mhsm.Ledger.Count, LedgerHead = mhsm.Ledger.Head };
         foreach (var id in ticketIds)
         {
-            var t = mhsm.Ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to M-HSM {mhsm.Uuid}.");
-            var data = t.LoadData ?? t.Reservation;
+            var t = (TicketId.TryParse(id, out var ticket) ? mhsm.Ledger.Ticket(ticket) : null)
+                ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to M-HSM {mhsm.Uuid}.");
             status.Tickets.Add(new V1.TicketStatus
             {
-                TicketId = id, Name = (string?)data?["name"] ?? "", Job = (string?)data?["job"] ?? "", Action = (string?)data?["action"] ?? "",
+                TicketId = t.Id.Value, Name = t.Name, Job = t.Load?.Job ?? t.Reservation?.Job ?? "",
+                Action = t.Load?.Action.Name ?? t.Reservation?.Action.Name ?? "",
                 MaxDevice = t.MaxDevice, Issued = t.Issued, Left = t.Ended ? 0 : t.Unlimited ? -1 : t.Left,
-                State = t.Ended ? (string)t.EndData!["mode"]! : t.Loaded ? "active" : "reserved",
+                State = t.Ended || t.Loaded ? t.StateName : "reserved",
             });
         }
         return status;

@@ -48,7 +48,7 @@ internal static class MhsmCommands
                 var m = flashPro.Mhsm;
                 var addresses = (parse.GetValue(listen) ?? []).Select(a => MhsmAddress.Parse(a, "--listen address")).ToList();
                 if (addresses.Count == 0) addresses.Add(MhsmAddress.Parse("unix:" + MhsmClient.DefaultSocketPath(env.Home, m.Uuid)));
-                var creds = parse.GetValue(credentials) ?? env.Variable(MhsmClient.CredentialsVariable);
+                var creds = parse.GetValue(credentials) ?? env.Options.MhsmCredentials;
                 string? crlPath = null;
                 if (addresses.Any(a => !a.IsUnix))
                 {
@@ -80,7 +80,7 @@ internal static class MhsmCommands
         var health = new Command("health", "Ask each M-HSM service address whether it serves (exit 0 when at least one does).") { address, json };
         health.SetAction(parse => CommandLineFactory.Run(parse.GetValue(json), "mhsm health", (env, _) =>
         {
-            using var client = MhsmClient.FromSettings(parse.GetValue(address), env.Variable, env.Resolve)
+            using var client = MhsmClient.FromSettings(parse.GetValue(address) ?? env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve)
                 ?? throw new SppsException(ErrorCodes.MissingOption, $"No service address: pass --mhsm URL or set {MhsmClient.AddressVariable}.");
             var result = new CommandResult();
             var rows = new JArray();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Programmers;
+using Spps;
 using Spps.Core;
 using Spps.Core.Commands;
 using Spps.Core.Site;
@@ -14,11 +15,8 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
 var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl)" };
 var scriptProgrammer = new Option<string>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER)" };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
-script.SetAction(parse =>
-{
-    if (parse.GetValue(scriptProgrammer) is { } programmer) Environment.SetEnvironmentVariable(FlashProCommands.ProgrammerVariable, programmer);
-    return ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env));
-});
+script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!, env => new FlashProCommands(env, cancel),
+    SiteOptions.Resolve(Environment.GetEnvironmentVariable, programmer: parse.GetValue(scriptProgrammer)))));
 root.Subcommands.Add(script);
 
 var sim = new Command("sim", "Simulated boards of the reference device family (programmer sim:DIR).");
@@ -29,7 +27,7 @@ var createBoards = new Command("create-boards", "Make N blank boards, with devic
 createBoards.SetAction(parse => CommandLineFactory.Run(parse.GetValue(json), "sim create-boards", (env, _) =>
 {
     var farm = Farm(env);
-    var boards = Guard(() => farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home));
+    var boards = farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home);
     var result = new CommandResult().Say($"Created {boards.Count} blank board(s) in {env.Resolve(parse.GetValue(dir)!)}.");
     foreach (var b in boards) result.Say($"  {Path.GetFileName(b.Location)}: DSN {b.Dsn}");
     result.Data["boards"] = JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location }));
@@ -44,7 +42,7 @@ inspect.SetAction(parse =>
     try
     {
         using var env = SppsEnvironment.FromProcess(output.Notice);
-        var boards = Guard(() => Farm(env).Inspect(env.Resolve(parse.GetValue(inspectDir)!)));
+        var boards = Farm(env).Inspect(env.Resolve(parse.GetValue(inspectDir)!));
         if (output.Json)
             output.JsonDocument(JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location, cycle_count = b.CycleCount })));
         else
@@ -79,9 +77,3 @@ return CommandLineFactory.Invoke(root, args);
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>
     env.Plugins.ProgrammerProvider("sim") as IVirtualBoardFarm
         ?? throw new SppsException(ErrorCodes.PluginNotFound, "The 'sim' programmer plugin does not simulate boards.");
-
-static T Guard<T>(Func<T> work)
-{
-    try { return work(); }
-    catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message); }
-}

@@ -1,7 +1,9 @@
 using Newtonsoft.Json.Linq;
 using Spps.Build.Tasks.Manifest;
 using Spps.Core;
-using Spps.Core.Commands;
+using Spps.Core.Domain;
+using Spps.Core.Formats;
+using Spps.Core.Owner;
 using Spps.Core.Crypto;
 using Spps.Core.Identifiers;
 using Spps.Core.Protocol;
@@ -10,8 +12,9 @@ using Spps.Core.Site;
 namespace Spps.Build.Tasks;
 
 /// <summary>
-/// Runs the Job Manager commands a manifest describes, in a fresh OE project under the state folder,
-/// and publishes the results only when every step succeeded:
+/// Does what a manifest describes through the OE service (in process, typed; nothing is written to the
+/// site's settings), in a fresh OE project under the state folder, and publishes the results only when
+/// every step succeeded:
 ///
 /// | task state                  | writes                                                        |
 /// |-----------------------------|---------------------------------------------------------------|
@@ -24,7 +27,7 @@ namespace Spps.Build.Tasks;
 /// </summary>
 public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<string> say, Action<string> detail, Action<SppsException> warn)
 {
-    private readonly JobManagerCommands _jm = new(env);
+    private readonly OwnerService _owner = new(env);
 
     public IReadOnlyList<string> Build(JobManifest manifest, string stateDirectory, string outputDirectory, bool createKeysetIfMissing)
     {
@@ -38,38 +41,35 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
         foreach (var data in manifest.ProgData.Where(d => !File.Exists(d.Keyset)).DistinctBy(d => d.Keyset))
         {
             if (!createKeysetIfMissing) throw new SppsException(TaskErrorCodes.KeysetMissing, $"Keyset {data.Keyset} does not exist: run 'dotnet build -t:SppsCreateKeyset'.", data.KeysetLocation);
-            Run("create_keyset", data.KeysetLocation, ("file", data.Keyset));
+            At(data.KeysetLocation, () => _owner.CreateKeyset(data.Keyset, overwrite: false));
             say($"Created keyset {data.Keyset} in U-HSM {hsm.Locator} (SppsCreateKeysetIfMissing): commit it; later builds must use the same keyset.");
         }
 
-        Run("new_project", job.Location, ("location", stateDirectory), ("name", manifest.ProjectName));
+        At(job.Location, () => _owner.NewProject(stateDirectory, manifest.ProjectName));
         foreach (var data in manifest.ProgData)
         {
             // The build's OE project is throwaway and the JDC is a tracked input: reference it instead of copying it.
-            Run("new_prog_data", data.Location, ("data_name", data.Name), ("import_file", data.Jdc), ("keyset_file", data.Keyset), ("link", "TRUE"));
+            var imported = At(data.Location, () => _owner.ImportProgData(data.Name, data.Jdc, data.Keyset, link: true));
+            detail($"Imported design {imported.Jdc.Design} for {imported.Jdc.Device} as programming data {data.Name} (design digest {imported.Jdc.DesignDigestHex}).");
             foreach (var update in data.EnvmUpdates)
-                Run("set_envm_update", update.Location, ("data_name", data.Name), ("client_name", update.Client), ("file", update.File));
+                At(update.Location, () => _owner.SetEnvmUpdate(data.Name, update.Client, update.File, overwrite: false));
             foreach (var b in data.Bitstreams)
             {
-                var options = Options(("data_name", data.Name), ("bitstream_name", b.Name), ("bitstream_type", b.Type), ("use_protocol", b.Protocol), ("auth_keymode", b.KeyMode));
-                if (b.Features is not null) options["features"] = string.Join(" ", b.Features);
-                if (b.EnvmClients is not null) options["envm_clients"] = string.Join(" ", b.EnvmClients);
-                if (b.GenerateCoc) options["generate_coc"] = null;
-                Run("init_bitstream", b.Location, options);
+                var features = b.Features?.Select(f => Enum.TryParse<ComponentType>(f, ignoreCase: true, out var t) ? t
+                    : throw new SppsException(TaskErrorCodes.ManifestInvalidValue, $"'{f}' is not SECURITY, FABRIC or ENVM.", b.Location)).Distinct().ToList();
+                var keyMode = KeyMode.Parse(b.KeyMode, what => new SppsException(TaskErrorCodes.ManifestInvalidValue, $"key_mode must be {what}.", b.Location));
+                var entry = At(b.Location, () => _owner.InitBitstream(new BitstreamOptions(data.Name, b.Name, b.Type.ToUpperInvariant(), features, b.Protocol.ToUpperInvariant(), keyMode, b.GenerateCoc, b.EnvmClients)));
+                detail($"Initialized bitstream {entry.Name}: {string.Join(", ", entry.Features)}, key mode {keyMode}, {entry.PlaintextLength} bytes encrypted under a fresh KIP.");
             }
         }
-        Run("new_prog_job", job.Location, ("job_name", job.Name), ("job_type", job.Type));
+        At(job.Location, () => _owner.NewJob(job.Name, job.Type));
         foreach (var d in job.Devices)
-            Run("add_microsemi_prog_device", d.Location, ("job_name", job.Name), ("device_name", d.Name), ("device_hw_location", d.HwLocation.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("data_name", d.ProgData), ("bitstream_name", d.Bitstream));
+            At(d.Location, () => _owner.AddDevice(job.Name, d.Name, d.HwLocation, d.ProgData, d.Bitstream));
         foreach (var task in job.HsmTasks)
         {
-            var options = Options(("job_name", job.Name), ("hsmtask_name", task.Name));
-            if (task.CmRequestType is not null) options["cm_request_type"] = task.CmRequestType;
-            Run("add_hsmtask_to_job", task.Location, options);
+            At(task.Location, () => _owner.AddHsmTask(job.Name, task.Name, task.CmRequestType));
             foreach (var t in task.Tickets)
-                Run("new_hsmtask_ticket", t.Location, ("job_name", job.Name), ("hsmtask_name", task.Name), ("ticket_name", t.Name), ("device_name", t.Device),
-                    ("actions", t.Action), ("max_device", t.MaxDevice < 0 ? "unlimited" : t.MaxDevice.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                At(t.Location, () => _owner.AddTicket(job.Name, task.Name, t.Name, t.Device, t.Spec.Action, t.MaxDevice));
         }
 
         foreach (var task in job.HsmTasks)
@@ -78,7 +78,7 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
             if (task.HasReply) publish.AddRange(Export(manifest, task, staging, outputDirectory, uhsmFingerprint));
             else publish.AddRange(Request(job, task, staging, outputDirectory, uhsmFingerprint));
         }
-        _jm.Execute("close_project", Options(("save", "TRUE")));
+        _owner.CloseProject(save: true);
 
         foreach (var (from, to) in publish)
         {
@@ -102,9 +102,7 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
                 say($"Keyset {data.Keyset} exists: kept (set SppsOverwriteKeyset=true to replace it; jobs built with it can then no longer be re-exported).");
                 continue;
             }
-            var options = Options(("file", data.Keyset));
-            if (overwrite) options["overwrite"] = "TRUE";
-            Run("create_keyset", data.KeysetLocation, options);
+            At(data.KeysetLocation, () => _owner.CreateKeyset(data.Keyset, overwrite));
             say($"Created keyset {data.Keyset} in U-HSM {hsm.Locator}: commit it; it holds keys only wrapped by the U-HSM.");
             created.Add(data.Keyset);
         }
@@ -125,7 +123,7 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
             warn(new SppsException(TaskErrorCodes.RequestReplaced, $"Replacing job request {task.RequestFile}: {mismatch}. A reply to the old request cannot be used; send the new request to the CM.", task.Location));
         }
         var staged = Path.Combine(staging, task.OutputName + ".req");
-        Run("hsmtask_m_request", task.Location, ("job_name", job.Name), ("hsmtask_name", task.Name), ("request_file", staged));
+        At(task.Location, () => _owner.WriteRequest(job.Name, task.Name, staged));
         say($"Wrote job request {task.RequestFile} for M-HSM {task.MHsm.Uuid}: commit it, send it to the CM, and put the CM's reply at {task.ReplyFile}.");
         return [(staged, task.RequestFile), (staged, output)];
     }
@@ -142,13 +140,13 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
         if (task.MHsm.Fingerprint is null)
             warn(new SppsException(TaskErrorCodes.FingerprintNotPinned,
                 $"m_hsm of HSM task {task.Name} has no 'fingerprint': the M-HSM's identity key is trusted on first use from this site's settings. Pin the fingerprint the CM's set_hsm_params printed.", task.MHsm.Location));
-        var replied = Run("hsmtask_m_reply", task.Location, ("job_name", job.Name), ("hsmtask_name", task.Name), ("reply_file", task.ReplyFile), ("request_file", task.RequestFile));
-        var exported = Run("export_hsmtask", task.Location, ("job_name", job.Name), ("hsmtask_name", task.Name), ("location", staging), ("name", task.OutputName));
-        _jm.SaveOpenProject();
-        var jobFile = (string)exported.Data["job_file"]!;
+        var replied = At(task.Location, () => _owner.ImportReply(job.Name, task.Name, task.ReplyFile, task.RequestFile));
+        var jobFile = Path.Combine(staging, task.OutputName + ".job");
+        var exported = At(task.Location, () => _owner.Export(job.Name, task.Name, jobFile));
+        _owner.SaveOpenProject();
         var summary = Path.Combine(staging, task.OutputName + ".json");
-        JobSummary.Write(summary, manifest, task, _jm.Project!, (string)exported.Data["job_digest"]!, hsm.Uuid, uhsmFingerprint);
-        say($"Job {task.OutputName}.job is bound to M-HSM {(string?)replied.Data["m_hsm_uuid"]}: send it to the CM; keep {task.OutputName}.json with it for the post-production check.");
+        JobSummary.Write(summary, manifest, task, _owner.Project!, exported.Digest, hsm.Uuid, uhsmFingerprint);
+        say($"Job {task.OutputName}.job is bound to M-HSM {replied.Task.Reply!.MHsmUuid}: send it to the CM; keep {task.OutputName}.json with it for the post-production check.");
         return [(jobFile, Path.Combine(outputDirectory, task.OutputName + ".job")), (summary, Path.Combine(outputDirectory, task.OutputName + ".json"))];
     }
 
@@ -174,24 +172,24 @@ public sealed class JobBuilder(SppsEnvironment env, UserHsmOptions hsm, Action<s
 
     private static string Describe(IEnumerable<TicketSpec> tickets) => string.Join(", ", tickets.Select(t => $"{t.Name}: {t.Action} {t.Device} max {t.MaxText}"));
 
+    /// <summary>The U-HSM of this build and the M-HSM of one task, for this build only: nothing is saved in the site's settings.</summary>
     private string SetHsmParams(MHsmSpec mhsm)
     {
-        var saved = SiteSettings.Load(hsm.Home).JobManager;
-        var options = Options(("hsm_server_name", hsm.Locator), ("u_hsm_uuid", hsm.Uuid), ("m_hsm_uuid", mhsm.Uuid), ("u_master_hsm_uuid", hsm.MasterUuid));
-        if (saved?.HsmKeysetDir is { } keysetDir) options["hsm_keyset_dir"] = keysetDir;
-        if (mhsm.Fingerprint is not null) options["m_hsm_fingerprint"] = mhsm.Fingerprint;
-        return (string)Run("set_hsm_params", mhsm.Location, options).Data["identity_fingerprint"]!;
+        var settings = SiteSettings.Load(hsm.Home);
+        var pinned = mhsm.Fingerprint ?? (HsmUuid.TryNormalize(mhsm.Uuid, out var uuid) ? settings.PinnedManufacturerKeys.GetValueOrDefault(uuid) : null);
+        return At(mhsm.Location, () => _owner.Configure(new OwnerHsmParameters(hsm.Locator, hsm.Uuid, mhsm.Uuid, hsm.MasterUuid, settings.JobManager?.HsmKeysetDir, pinned))).IdentityFingerprint;
     }
 
-    private CommandResult Run(string command, SourceLocation location, params (string Name, string? Value)[] options) => Run(command, location, Options(options));
-
-    private CommandResult Run(string command, SourceLocation location, Dictionary<string, string?> options)
+    /// <summary>Runs one step; an error without a place of its own is placed at the manifest entry that asked for the step.</summary>
+    private static T At<T>(SourceLocation location, Func<T> step)
     {
-        var result = _jm.Execute(command, options, location);
-        foreach (var line in result.Lines) detail(line);
-        return result;
+        try
+        {
+            return step();
+        }
+        catch (SppsException e)
+        {
+            throw e.At(location);
+        }
     }
-
-    private static Dictionary<string, string?> Options(params (string Name, string? Value)[] options) =>
-        options.ToDictionary(o => o.Name, o => o.Value, StringComparer.Ordinal);
 }

@@ -2,6 +2,9 @@ using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using Newtonsoft.Json;
 using Spps.Core;
+using Spps.Core.Commands;
+using Spps.Core.Domain;
+using Spps.Core.Owner;
 using Spps.Core.IO;
 
 namespace Spps.Build.Tasks;
@@ -19,7 +22,6 @@ public sealed class SppsVerifyStatus : Microsoft.Build.Utilities.Task
     /// <summary>Job summaries (NAME.json beside each .job) to match statuses against.</summary>
     [Required] public ITaskItem[] JobSummaries { get; set; } = [];
     [Required] public string ReportDirectory { get; set; } = "";
-    [Required] public string ScratchDirectory { get; set; } = "";
     [Required] public string ProjectDirectory { get; set; } = "";
     public string? SppsHome { get; set; }
     public string? UserHsm { get; set; }
@@ -42,27 +44,27 @@ public sealed class SppsVerifyStatus : Microsoft.Build.Utilities.Task
             foreach (var item in StatusFiles)
             {
                 var status = item.GetMetadata("FullPath");
-                var verdict = new StatusVerifier(env, hsm).Verify(status, JobSummaries.Select(s => s.GetMetadata("FullPath")), Path.Combine(ScratchDirectory, Path.GetFileName(status)));
+                var verdict = new StatusVerifier(env, hsm).Verify(status, JobSummaries.Select(s => s.GetMetadata("FullPath")));
                 foreach (var line in verdict.Lines) Log.Say(line);
                 var where = new SourceLocation(status);
                 foreach (var failure in verdict.Failures)
                     Log.Error(new SppsException(TaskErrorCodes.StatusInvalid, $"Job status failed the post-production check: {failure}.", where));
                 foreach (var warning in verdict.Warnings)
                 {
-                    var missingCoc = warning.Contains("returned no CoC", StringComparison.Ordinal);
-                    var problem = new SppsException(missingCoc ? TaskErrorCodes.StatusDeviceWithoutCoc : TaskErrorCodes.StatusInvalid, warning, where);
+                    var missingCoc = warning.Kind == WarningKind.DeviceWithoutCoc;
+                    var problem = new SppsException(missingCoc ? TaskErrorCodes.StatusDeviceWithoutCoc : TaskErrorCodes.StatusInvalid, warning.Message, where);
                     if (missingCoc && verdict.Final && !AllowDevicesWithoutCoc) Log.Error(problem);
                     else Log.Warning(problem);
                 }
                 if (int.TryParse(item.GetMetadata("ExpectedDevices"), out var expected))
                 {
-                    var programmed = verdict.Data["tickets"]?.Where(t => (string?)t["action"] == "PROGRAM").Sum(t => (long?)t["issued"] ?? 0) ?? 0;
+                    var programmed = verdict.Tickets.Where(t => t.Action == ProgrammingAction.Program).Sum(t => t.Issued);
                     if (programmed != expected)
                         Log.Error(new SppsException(TaskErrorCodes.StatusInvalid, $"Expected {expected} programmed device(s), but the status records {programmed}.", where));
                 }
                 var baseName = Path.Combine(ReportDirectory, Path.GetFileName(status) + ".report");
                 AtomicFile.WriteAllText(baseName + ".txt", string.Join("\n", verdict.Lines) + "\n");
-                AtomicFile.WriteAllText(baseName + ".json", verdict.Data.ToString(Formatting.Indented) + "\n");
+                AtomicFile.WriteAllText(baseName + ".json", ReportJson.From(verdict).ToString(Formatting.Indented) + "\n");
                 reports.Add(new TaskItem(baseName + ".txt"));
                 reports.Add(new TaskItem(baseName + ".json"));
             }

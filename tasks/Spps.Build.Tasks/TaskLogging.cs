@@ -36,10 +36,6 @@ internal static class TaskLogging
         {
             log.Error(e.Error);
         }
-        catch (HsmException e)
-        {
-            log.Error(new SppsException(e.Code, e.Message));
-        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.Error(new SppsException(TaskErrorCodes.Unexpected, $"{e.GetType().Name}: {e.Message}"));

@@ -18,9 +18,7 @@ public sealed record UserHsmOptions(string Home, string Locator, string Uuid, st
 
     public static UserHsmOptions Resolve(string? homeProperty, string? locatorProperty, string? uuidProperty, string? masterProperty)
     {
-        var home = NonEmpty(homeProperty) ?? NonEmpty(Environment.GetEnvironmentVariable("SPPS_HOME"))
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".spps");
-        home = Path.GetFullPath(home);
+        var home = SiteOptions.Resolve(Environment.GetEnvironmentVariable, home: homeProperty).Home;
         var saved = SiteSettings.Load(home).JobManager;
         var locator = NonEmpty(locatorProperty) ?? saved?.HsmServerName ?? DefaultLocator;
         if (locator.Contains("pin-value", StringComparison.OrdinalIgnoreCase))
@@ -34,12 +32,10 @@ public sealed record UserHsmOptions(string Home, string Locator, string Uuid, st
     /// <summary>The environment a task runs the Job Manager commands in; plugins come from the task's own folder.</summary>
     public SppsEnvironment OpenEnvironment(string workingDirectory, Action<string> notice)
     {
-        var roots = new List<string>();
-        var extra = Environment.GetEnvironmentVariable("SPPS_PLUGIN_PATH");
-        if (!string.IsNullOrEmpty(extra)) roots.AddRange(extra.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        var options = SiteOptions.Resolve(Environment.GetEnvironmentVariable, home: Home);
         // Inside MSBuild, AppContext.BaseDirectory is MSBuild's folder; the plugins ship beside this assembly.
-        roots.Add(Path.Combine(Path.GetDirectoryName(typeof(UserHsmOptions).Assembly.Location)!, "plugins"));
-        return new SppsEnvironment(Home, workingDirectory, Environment.GetEnvironmentVariable, notice, new PluginCatalog(roots));
+        var plugins = PluginCatalog.ForHost(options.PluginPath, Path.Combine(Path.GetDirectoryName(typeof(UserHsmOptions).Assembly.Location)!, "plugins"));
+        return new SppsEnvironment(options, workingDirectory, Environment.GetEnvironmentVariable, notice, plugins);
     }
 
     private static string UuidOf(string? property, string? saved, string fallback, string name)

@@ -111,7 +111,7 @@ internal static class AuthCodeBench
                 ? RunThreads(mhsm, ticket, inputs, s.Clients)
                 : RunProcesses(cm, ticket, inputs, s.Clients, warmFile, s.Kind == Service ? socket : null);
             mhsm.Refresh();
-            var ledgerIssued = mhsm.Ticket(ticket)!.Issued;
+            var ledgerIssued = mhsm.Ticket(Ids.Ticket(ticket))!.Issued;
             Log($"[{label}] {s.Mode} {s.Clients} {s.Kind} trial {s.Trial + 1}: {totals.Issued} codes in {seconds:F2} s = {totals.Issued / seconds:F0}/s (ledger {ledgerIssued}, failed {totals.Failed} {totals.FirstError})");
             if (totals.Failed > 0 || totals.Issued != s.Count || ledgerIssued != s.Count)
                 throw new InvalidOperationException($"{s.Device}: expected {s.Count} codes, issued {totals.Issued}, ledger {ledgerIssued}, failures {totals.Failed}: {totals.FirstError}");
@@ -147,7 +147,7 @@ internal static class AuthCodeBench
                 continue;
             }
             mhsm.Refresh();
-            var ledgerIssued = mhsm.Ticket(ticket)!.Issued;
+            var ledgerIssued = mhsm.Ticket(Ids.Ticket(ticket))!.Issued;
             var ok = totals.Issued == overMax && ledgerIssued == overMax && totals.Refused == inputs.Count - overMax && totals.Failed == 0;
             Log($"[{label}] overbuild check ({clients} {how}): max_device {overMax}, {inputs.Count} attempts -> {totals.Issued} issued, {totals.Refused} refused (SPPS4008), ledger {ledgerIssued}: {(ok ? "OK" : "FAILED")}");
             Result(new JObject
@@ -167,7 +167,7 @@ internal static class AuthCodeBench
     }
 
     private static void Warm(IAuthCodeIssuer mhsm, string ticket, DeviceInput d) =>
-        mhsm.IssueAuthCode(new DeviceEvidence(ticket, Action, d.Dsn, d.Certificate, d.Ephemeral, d.Lot));
+        mhsm.IssueAuthCode(new DeviceEvidence(Ids.Ticket(ticket), Ids.Action(Action), Ids.Dsn(d.Dsn), d.Certificate, d.Ephemeral, d.Lot));
 
     private static ClientTotals Issue(IAuthCodeIssuer mhsm, string ticket, IEnumerable<DeviceInput> inputs)
     {
@@ -177,7 +177,7 @@ internal static class AuthCodeBench
         {
             try
             {
-                var code = mhsm.IssueAuthCode(new DeviceEvidence(ticket, Action, d.Dsn, d.Certificate, d.Ephemeral, d.Lot));
+                var code = mhsm.IssueAuthCode(new DeviceEvidence(Ids.Ticket(ticket), Ids.Action(Action), Ids.Dsn(d.Dsn), d.Certificate, d.Ephemeral, d.Lot));
                 if (code.Dsn != d.Dsn) throw new InvalidOperationException("code for another DSN");
                 issued++;
             }

@@ -48,8 +48,8 @@ internal static class Breakdown
             hsm.GetPublicKey(k);
             hsm.Destroy(k);
         });
-        Step("HSM: FindKey (ticket KIP, persistent)", _ => hsm.FindKey(ManufacturerHsm.TicketKeyLabel(kfpeTicket, "kip")));
-        var kip = hsm.FindKey(ManufacturerHsm.TicketKeyLabel(kfpeTicket, "kip"))!;
+        Step("HSM: FindKey (ticket KIP, persistent)", _ => hsm.FindKey(TicketKeys.Label(Ids.Ticket(kfpeTicket), "kip")));
+        var kip = hsm.FindKey(TicketKeys.Label(Ids.Ticket(kfpeTicket), "kip"))!;
         var e1 = hsm.Generate(new KeySpec("session/ephemeral", KeyKind.EcP384, KeyUsage.Derive, Persistent: false));
         var e2 = hsm.Generate(new KeySpec("session/ephemeral", KeyKind.EcP384, KeyUsage.Derive, Persistent: false));
         Step("HSM: 2 × ECDH + HKDF (KFPE K_dev) + wrap KIP + destroy", i =>

@@ -53,7 +53,7 @@ internal static class PostProductionBench
         var runner = new StationRunner(cm.Fp.Mhsm, project, project.OpenJob());
         var done = new List<(string Location, long At, bool Ok)>();
         var start = Stopwatch.GetTimestamp();
-        runner.Run("PROGRAM", ports.Cast<IJtagPort>().ToList(), 1, b => done.Add((b.Location, Stopwatch.GetTimestamp(), b.Succeeded)));
+        runner.Run(Spps.Core.Domain.ProgrammingAction.Program, ports.Cast<IJtagPort>().ToList(), 1, b => done.Add((b.Location, Stopwatch.GetTimestamp(), b.Succeeded)));
         var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
         if (done.Any(d => !d.Ok)) throw new InvalidOperationException("station run: some boards failed");
         var walls = new List<double>();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Spps.Contracts.Programmers;
 using Spps.Core;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
 using Spps.Core.Plugins;
 using Spps.Core.Service;
@@ -36,7 +37,6 @@ internal static class ServiceLoadBench
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, stations * 2 + 16), io);
         using var pg = new PgCluster();
-        Environment.SetEnvironmentVariable("SPPS_LEDGER", pg.ConnectionString);
         Log($"PostgreSQL {pg.Version} on {pg.Root}; work folder {work}");
 
         // References, same run: one connection, one row per transaction, synchronous_commit on.
@@ -47,14 +47,14 @@ internal static class ServiceLoadBench
         var vendorHome = Path.Combine(work, "vendor");
         ((IVirtualBoardFarm)new PluginCatalog([PluginsDir]).ProgrammerProvider("sim")).CreateBoards(Path.Combine(work, "boards"), 1, vendorHome);
         using var oe = new OwnerSite(work);
-        using var cm = new ManufacturerSite(work, "M1", vendorHome);
+        using var cm = new ManufacturerSite(work, "M1", vendorHome, ledger: pg.ConnectionString);
         oe.SmallDesign("d");
         oe.Jm.Run("init_bitstream", ("data_name", "d"), ("bitstream_name", "bs_dfk"), ("features", "SECURITY"), ("auth_keymode", "DFK"));
         var tickets = Jobs.Build(oe, cm, "loadjob", [
             new JobDevice("inprocess", "d", "bs_dfk", codes), new JobDevice("service", "d", "bs_dfk", codes),
             new JobDevice("over", "d", "bs_dfk", overMax), new JobDevice("warm", "d", "bs_dfk", -1)]);
         var mhsm = cm.Fp.Mhsm;
-        DeviceEvidence Device(string ticket) => new(ticket, "PROGRAM", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), null, null, cm.FactoryLot);
+        DeviceEvidence Device(string ticket) => new(Ids.Ticket(ticket), ProgrammingAction.Program, Ids.Dsn(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))), null, null, cm.FactoryLot);
         for (var i = 0; i < 20; i++) mhsm.IssueAuthCode(Device(tickets["warm"]));
 
         // In-process: the same M-HSM and PostgreSQL ledger, N threads.
@@ -62,8 +62,7 @@ internal static class ServiceLoadBench
         Log($"in-process M-HSM, {stations} threads: {inProcess.PerSecond:F0} codes/s, p50 {inProcess.P50:F2} ms, p99 {inProcess.P99:F2} ms");
 
         // The service: site CA, server certificate, one certificate per station.
-        Environment.SetEnvironmentVariable(SiteCa.PassphraseVariable, "bench-only-passphrase");
-        var ca = new SiteCa(Path.Combine(cm.Home, "site"), Environment.GetEnvironmentVariable);
+        var ca = new SiteCa(Path.Combine(cm.Home, "site"), name => name == SiteCa.PassphraseVariable ? "bench-only-passphrase" : null);
         ca.Create("bench site CA", 30).Dispose();
         var serviceTls = Path.Combine(work, "service-tls");
         ca.EnrollService("mhsm", ["127.0.0.1"], serviceTls, 30).Dispose();
@@ -89,7 +88,7 @@ internal static class ServiceLoadBench
         var attempts = overMax + stations * 4;
         var over = Load(stations, attempts, i => clients[i], () => Device(tickets["over"]));
         mhsm.Refresh();
-        var ledgerOver = mhsm.Ticket(tickets["over"])!.Issued;
+        var ledgerOver = mhsm.Ticket(Ids.Ticket(tickets["over"]))!.Issued;
         var ok = over.Issued == overMax && over.Refused == attempts - overMax && over.Failed == 0 && ledgerOver == overMax;
         Log($"overbuild check: max_device {overMax}, {attempts} attempts -> {over.Issued} issued, {over.Refused} refused, {over.Failed} failed, ledger {ledgerOver}: {(ok ? "OK" : "FAILED")}");
 

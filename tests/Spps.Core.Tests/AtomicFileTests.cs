@@ -1,8 +1,9 @@
+using System.Runtime.InteropServices;
 using Spps.Core.IO;
 
 namespace Spps.Core.Tests;
 
-public sealed class AtomicFileTests : IDisposable
+public sealed partial class AtomicFileTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
@@ -78,4 +79,68 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(ErrorCodes.OutputNotWritable, e.Code);
         Assert.Equal("x", File.ReadAllText(blocker));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_file_is_created_0640_or_0600_as_asked()
+    {
+        var shared = _dir.File("settings.json");
+        var secret = _dir.File("secret.json");
+
+        AtomicFile.WriteAllText(shared, "{}");
+        AtomicFile.WriteAllText(secret, "{}", AtomicFile.OwnerOnly);
+
+        Assert.Equal(0, (int)(File.GetUnixFileMode(shared) & ~AtomicFile.DefaultMode)); // the umask may narrow it, never widen it
+        Assert.Equal(0, (int)(File.GetUnixFileMode(secret) & ~AtomicFile.OwnerOnly));
+        Assert.True(File.GetUnixFileMode(shared).HasFlag(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+    }
+
+    [Fact]
+    public void The_folder_is_made_durable_after_the_rename_and_a_folder_that_cannot_be_is_an_error()
+    {
+        var target = _dir.File("durable/out.bin");
+        AtomicFile.WriteAllBytes(target, [1]); // includes the folder's fsync (the strace test in Spps.Flow.Tests watches it happen)
+        Assert.Equal([1], File.ReadAllBytes(target));
+
+        var e = Assert.Throws<IOException>(() => DirectorySync.Sync(_dir.File("missing-folder")));
+        Assert.Contains("missing-folder", e.Message);
+    }
+}
+
+/// <summary>Tests that change the process's umask run alone: the umask is per process.</summary>
+[CollectionDefinition(nameof(ProcessUmask), DisableParallelization = true)]
+public sealed class ProcessUmask;
+
+[Collection(nameof(ProcessUmask))]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed partial class AtomicFileUmaskTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(0x000)] // umask 000: a plain FileStream would make 0666
+    [InlineData(0x012)] // umask 022, the usual default: 0644
+    public void Files_that_matter_are_never_readable_by_others_whatever_the_umask(int umask)
+    {
+        var target = _dir.File("ledger-like.json");
+        var coc = _dir.File("cocs.jsonl");
+        var old = Umask(umask);
+        try
+        {
+            AtomicFile.WriteAllText(target, "{}");
+            using (var log = new FileStream(coc, AtomicFile.AppendOptions(FileMode.Append, FileAccess.Write, FileShare.ReadWrite))) log.WriteByte(1);
+        }
+        finally
+        {
+            Umask(old);
+        }
+
+        Assert.Equal(AtomicFile.DefaultMode, File.GetUnixFileMode(target));
+        Assert.Equal(AtomicFile.DefaultMode, File.GetUnixFileMode(coc));
+    }
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    private static partial int Umask(int mask);
 }

@@ -12,7 +12,7 @@ public sealed class CommandSessions : IDisposable
 
     public CommandSessions()
     {
-        _env = new SppsEnvironment(_home.Path, _home.Path, _ => null, _ => { }, new PluginCatalog(Array.Empty<string>()));
+        _env = new SppsEnvironment(new SiteOptions(_home.Path, null, null), _home.Path, _ => null, _ => { }, new PluginCatalog(Array.Empty<string>()));
         JobManager = new JobManagerCommands(_env);
         FlashPro = new FlashProCommands(_env);
     }

@@ -169,4 +169,32 @@ public sealed class IntelHexTests : IDisposable
         Assert.Equal(ErrorCodes.InvalidOptionValue, e.Code);
         Assert.Contains("17", e.Message);
     }
+
+    [Theory]
+    [InlineData(0x7FFE, 512 * 1024)]     // 2 GiB up, an eNVM-sized limit: would allocate a 2 GiB image
+    [InlineData(0xFFFF, long.MaxValue)]  // 4 GiB up, no limit: beyond what one array holds (was SPPS9999)
+    public void A_far_extended_address_is_refused_before_anything_is_allocated(int upper, long limit)
+    {
+        var path = Write(Extended(4, upper), Record(0, 0xFFF0, 1), Eof);
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<SppsException>(() => IntelHex.Read(path, limit));
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "refused only after allocating the image");
+
+        Assert.Equal(ErrorCodes.IntelHexInvalid, e.Code);
+        Assert.Equal(new SourceLocation(path, 2), e.Location);
+        Assert.Contains($"0x{upper:X4}FFF0", e.Message);
+    }
+
+    [Fact]
+    public void A_raw_client_file_is_measured_before_it_is_read()
+    {
+        var raw = _dir.File("big.bin");
+        using (var f = File.Create(raw)) f.SetLength(3L << 30); // sparse: 3 GiB that would not fit in one array
+
+        var e = Assert.Throws<SppsException>(() => IntelHex.ReadClientFile(raw, long.MaxValue));
+
+        Assert.Equal(ErrorCodes.InvalidOptionValue, e.Code);
+        Assert.Contains("3221225472 bytes", e.Message);
+    }
 }

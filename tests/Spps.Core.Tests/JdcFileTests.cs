@@ -282,4 +282,49 @@ public sealed class JdcFileTests : IDisposable
 
         Assert.NotEqual(DesignDigest.Compute(a), DesignDigest.Compute(b));
     }
+
+    [Theory]
+    [InlineData("M2S090TS", 512 * 1024)]
+    [InlineData("M2S010", 256 * 1024)]
+    [InlineData("SOMETHING_NEW", 512 * 1024)]
+    public void eNVM_clients_fit_in_the_devices_eNVM(string device, int envmBytes)
+    {
+        var full = Part("full.bin", new byte[envmBytes]);
+        JdcFile.Create(_dir.File("full.jdc"), "d", device, Part("f.bin", _fabric), null, [("All", full)]);
+
+        var one = Part("one.bin", [1]);
+        var e = Assert.Throws<SppsException>(() =>
+            JdcFile.Create(_dir.File("over.jdc"), "d", device, Part("f.bin", _fabric), null, [("All", full), ("More", one)]));
+
+        Assert.Equal(ErrorCodes.InvalidOptionValue, e.Code);
+        Assert.Contains(device, e.Message);
+        Assert.False(File.Exists(_dir.File("over.jdc")));
+    }
+
+    [Fact]
+    public void An_Intel_HEX_client_beyond_the_devices_eNVM_is_refused_with_its_line()
+    {
+        var hex = _dir.File("far.hex");
+        File.WriteAllText(hex, ":020000047FFE7D\n:01000000AA55\n:00000001FF\n"); // extended linear address 0x7FFE: 2 GiB up
+
+        var e = Assert.Throws<SppsException>(() =>
+            JdcFile.Create(_dir.File("far.jdc"), "d", "M2S090TS", Part("f.bin", _fabric), null, [("Boot", hex)]));
+
+        Assert.Equal(ErrorCodes.IntelHexInvalid, e.Code);
+        Assert.Equal(new SourceLocation(hex, 2), e.Location);
+        Assert.Contains("eNVM M2S090TS has left for client Boot", e.Message);
+        Assert.False(File.Exists(_dir.File("far.jdc")));
+    }
+
+    [Fact]
+    public void A_JDC_whose_eNVM_clients_claim_more_than_the_device_has_is_refused()
+    {
+        var path = CreateSample().Path;
+        EditHeader(path, h => h["components"]![3]!["capacity"] = 1L << 40); // the designer's file is unsigned: anyone can edit it
+
+        var e = Assert.Throws<SppsException>(() => JdcFile.Open(path));
+
+        Assert.Equal(ErrorCodes.JdcInvalid, e.Code);
+        Assert.Contains("eNVM of M2S090TS", e.Message);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using Newtonsoft.Json.Linq;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
+using Spps.Core.Manufacturer.Policy;
 
 namespace Spps.Core.Tests;
 
@@ -19,21 +21,29 @@ public sealed class LedgerTests : IDisposable
 
     private string LedgerDir => Path.Combine(_dir.Path, "mhsm", "10");
 
+    internal static TicketId Id(string hex) => TicketId.Parse(hex, what => new SppsException(ErrorCodes.InvalidField, what));
+
+    internal static Dsn D(string dsn) => Dsn.Parse(dsn, what => new SppsException(ErrorCodes.InvalidField, what));
+
     private static void Reserve(Ledger ledger, string ticket, long max) =>
-        ledger.Locked(() => ledger.Append(LedgerRecord.Reserve, ticket, new JObject { ["max_device"] = max }));
+        ledger.Locked(() => ledger.Append(new TicketReserved(Id(ticket), "t" + ticket, "dev", ProgrammingAction.Program, max, "job", "task", "req", "uhsm")));
 
     private static void LoadTicket(Ledger ledger, string ticket, long max) =>
-        ledger.Locked(() => ledger.Append(LedgerRecord.Load, ticket, new JObject { ["max_device"] = max, ["action"] = "PROGRAM" }));
+        ledger.Locked(() => ledger.Append(new TicketLoaded(Id(ticket), "job", "jobdigest", "t" + ticket, "dev", ProgrammingAction.Program, max, KeyMode.Dfk, "bs", "p.pro")));
 
-    /// <summary>What the M-HSM does per device: count it once, never beyond max_device.</summary>
+    /// <summary>What the M-HSM does per device: the ticket policy decides, and a counted device is appended under the lock.</summary>
     private static bool Issue(Ledger ledger, string ticket, string dsn) => ledger.Locked(() =>
     {
-        var state = ledger.Ticket(ticket)!;
-        if (state.HasDevice(dsn)) return true;
-        if (state.Left <= 0) return false;
-        ledger.Append(LedgerRecord.Issue, ticket, new JObject { ["dsn"] = dsn });
-        return true;
+        switch (TicketPolicy.Decide(ledger.Ticket(Id(ticket)), new IssueRequest(Id(ticket), ProgrammingAction.Program, D(dsn), false, false)))
+        {
+            case IssueDecision.Count count: ledger.Append(count.Event); return true;
+            case IssueDecision.Retry: return true;
+            default: return false;
+        }
     });
+
+    private static List<string> IssuedDevices(Ledger ledger, string ticket) =>
+        ledger.Chain(Id(ticket)).Records.Select(r => r.Event).OfType<CodeIssued>().Select(i => i.Dsn.Value).ToList();
 
     private void Populate()
     {
@@ -48,14 +58,14 @@ public sealed class LedgerTests : IDisposable
         Assert.True(Issue(ledger, "a1", "DSN-2")); // a retry on the same device
         Assert.True(Issue(ledger, "a1", "DSN-3"));
         Assert.False(Issue(ledger, "a1", "DSN-4")); // overbuild refused
-        ledger.Locked(() => ledger.Append(LedgerRecord.End, "b2", new JObject { ["final"] = 1 }));
+        ledger.Locked(() => ledger.Append(new TicketEnded(Id("b2"), 1, ledger.Chain(Id("b2")).Head, TicketEndMode.Terminated)));
     }
 
     private static string Summary(Ledger ledger, string ticket)
     {
-        var t = ledger.Ticket(ticket)!;
+        var t = ledger.Ticket(Id(ticket))!;
         return $"issued={t.Issued} left={(t.Unlimited ? "unlimited" : t.Left.ToString())} loaded={t.Loaded} ended={t.Ended} " +
-               $"dsn1={t.HasDevice("DSN-1")} dsn3={t.HasDevice("DSN-3")} dsn4={t.HasDevice("DSN-4")}";
+               $"dsn1={t.HasDevice(D("DSN-1"))} dsn3={t.HasDevice(D("DSN-3"))} dsn4={t.HasDevice(D("DSN-4"))}";
     }
 
     [Fact]
@@ -69,7 +79,7 @@ public sealed class LedgerTests : IDisposable
         Assert.Equal(9, reopened.Count);
         Assert.Equal("issued=3 left=0 loaded=True ended=False dsn1=True dsn3=True dsn4=False", Summary(reopened, "a1"));
         Assert.Equal("issued=1 left=unlimited loaded=True ended=True dsn1=True dsn3=False dsn4=False", Summary(reopened, "b2"));
-        Assert.Null(reopened.Ticket("c3"));
+        Assert.Null(reopened.Ticket(Id("c3")));
         Assert.Equal(9, File.ReadAllLines(reopened.FilePath).Length);
     }
 
@@ -97,8 +107,8 @@ public sealed class LedgerTests : IDisposable
         third.Refresh();
         Assert.Equal(3, third.Count);
         Assert.Equal(head, third.Head);
-        Assert.Equal(1, third.Ticket("a1")!.Issued);
-        Assert.Equal([LedgerRecord.Reserve, LedgerRecord.Load, LedgerRecord.Issue], third.Ticket("a1")!.Records.Select(r => r.Type));
+        Assert.Equal(1, third.Ticket(Id("a1"))!.Issued);
+        Assert.Equal([TicketReserved.TypeName, TicketLoaded.TypeName, CodeIssued.TypeName], third.Chain(Id("a1")).Records.Select(r => r.Type));
     }
 
     [Theory]
@@ -116,7 +126,7 @@ public sealed class LedgerTests : IDisposable
         var path = Path.Combine(LedgerDir, "ledger.jsonl");
         var good = File.ReadAllBytes(path);
         // The record the killed process was writing: the same shape as a real next record.
-        var next = Encoding.UTF8.GetBytes(LedgerRecord.Create(4, LedgerRecord.Issue, "a1", "x", "y", new JObject { ["dsn"] = "D2" }).ToJson().ToString(Newtonsoft.Json.Formatting.None));
+        var next = Encoding.UTF8.GetBytes(LedgerRecord.Create(4, new CodeIssued(Id("a1"), D("D2"), 2), "x", "y").ToJson().ToString(Newtonsoft.Json.Formatting.None));
         var torn = tornBytes < 0 ? next : next[..tornBytes];
         File.WriteAllBytes(path, [.. good, .. torn]);
 
@@ -124,8 +134,8 @@ public sealed class LedgerTests : IDisposable
         reopened.Refresh();
 
         Assert.Equal(3, reopened.Count);
-        Assert.Equal(1, reopened.Ticket("a1")!.Issued);
-        Assert.False(reopened.Ticket("a1")!.HasDevice("D2"));
+        Assert.Equal(1, reopened.Ticket(Id("a1"))!.Issued);
+        Assert.False(reopened.Ticket(Id("a1"))!.HasDevice(D("D2")));
         Assert.Equal(good, File.ReadAllBytes(path));
 
         // Production continues, and the next process reads a clean chain.
@@ -133,7 +143,7 @@ public sealed class LedgerTests : IDisposable
         using var later = new Ledger(LedgerDir);
         later.Refresh();
         Assert.Equal(4, later.Count);
-        Assert.Equal(2, later.Ticket("a1")!.Issued);
+        Assert.Equal(2, later.Ticket(Id("a1"))!.Issued);
     }
 
     public static TheoryData<string, int> Edits() => new()
@@ -163,8 +173,7 @@ public sealed class LedgerTests : IDisposable
             case "change a device in record 7 and fix its hash":
                 var o = Parse(lines[6]);
                 o["data"]!["dsn"] = "DSN-9";
-                var r = LedgerRecord.FromJson(o)!;
-                o["hash"] = LedgerRecord.ComputeHash(r.Seq, r.Type, r.Ticket, r.Prev, r.TicketPrev, r.Time, r.Data);
+                o["hash"] = RecomputedHash(o);
                 lines[6] = o.ToString(Newtonsoft.Json.Formatting.None);
                 break;
             case "delete record 4": lines.RemoveAt(3); break;
@@ -192,8 +201,8 @@ public sealed class LedgerTests : IDisposable
         const int max = 40;
         using (var setup = new Ledger(LedgerDir))
         {
-            Reserve(setup, "t", max);
-            LoadTicket(setup, "t", max);
+            Reserve(setup, "7", max);
+            LoadTicket(setup, "7", max);
         }
         using var a = new Ledger(LedgerDir);
         using var b = new Ledger(LedgerDir);
@@ -209,7 +218,7 @@ public sealed class LedgerTests : IDisposable
         {
             start.SignalAndWait();
             foreach (var dsn in devices)
-                if (Issue(ledger, "t", dsn)) granted.Add(dsn);
+                if (Issue(ledger, "7", dsn)) granted.Add(dsn);
         }
 
         var ta = new Thread(() => Station(a, listA, grantedA));
@@ -223,16 +232,16 @@ public sealed class LedgerTests : IDisposable
         b.Refresh();
         using var auditor = new Ledger(LedgerDir);
         auditor.Refresh();
-        var issued = auditor.Ticket("t")!.Records.Where(r => r.Type == LedgerRecord.Issue).Select(r => (string)r.Data["dsn"]!).ToList();
+        var issued = IssuedDevices(auditor, "7");
 
         Assert.Equal(max, issued.Count);
         Assert.Equal(max, issued.Distinct().Count());
-        Assert.Equal(max, auditor.Ticket("t")!.Issued);
-        Assert.Equal(0, auditor.Ticket("t")!.Left);
+        Assert.Equal(max, auditor.Ticket(Id("7"))!.Issued);
+        Assert.Equal(0, auditor.Ticket(Id("7"))!.Left);
         Assert.Equal(auditor.Head, a.Head);
         Assert.Equal(auditor.Head, b.Head);
-        Assert.Equal(max, a.Ticket("t")!.Issued);
-        Assert.Equal(max, b.Ticket("t")!.Issued);
+        Assert.Equal(max, a.Ticket(Id("7"))!.Issued);
+        Assert.Equal(max, b.Ticket(Id("7"))!.Issued);
         // Every device a station was granted is in the ledger.
         Assert.All(grantedA.Concat(grantedB).Distinct(), dsn => Assert.Contains(dsn, issued));
     }
@@ -242,8 +251,8 @@ public sealed class LedgerTests : IDisposable
     {
         using (var setup = new Ledger(LedgerDir))
         {
-            Reserve(setup, "t", 1);
-            LoadTicket(setup, "t", 1);
+            Reserve(setup, "7", 1);
+            LoadTicket(setup, "7", 1);
         }
         using var a = new Ledger(LedgerDir);
         using var b = new Ledger(LedgerDir);
@@ -254,7 +263,7 @@ public sealed class LedgerTests : IDisposable
 
         var ta = new Thread(() => a.Locked(() =>
         {
-            a.Append(LedgerRecord.Issue, "t", new JObject { ["dsn"] = "FIRST" });
+            a.Append(new CodeIssued(Id("7"), D("FIRST"), 1));
             holding.Set();
             Thread.Sleep(300);
             released = DateTime.UtcNow;
@@ -266,9 +275,8 @@ public sealed class LedgerTests : IDisposable
             bGranted = b.Locked(() =>
             {
                 entered = DateTime.UtcNow;
-                var t = b.Ticket("t")!;
-                if (t.Left <= 0 || t.HasDevice("SECOND")) return false;
-                b.Append(LedgerRecord.Issue, "t", new JObject { ["dsn"] = "SECOND" });
+                if (TicketPolicy.Decide(b.Ticket(Id("7")), new IssueRequest(Id("7"), ProgrammingAction.Program, D("SECOND"), false, false)) is not IssueDecision.Count count) return false;
+                b.Append(count.Event);
                 return true;
             });
         });
@@ -278,7 +286,7 @@ public sealed class LedgerTests : IDisposable
 
         Assert.False(bGranted); // the one device the ticket allowed went to station A
         Assert.True(entered >= released, "station B ran while station A held the lock");
-        Assert.True(b.Ticket("t")!.HasDevice("FIRST"));
+        Assert.True(b.Ticket(Id("7"))!.HasDevice(D("FIRST")));
         Assert.Equal(3, b.Count);
     }
 
@@ -298,8 +306,19 @@ public sealed class LedgerTests : IDisposable
             Assert.True(records[i].HashIsValid);
         }
         Assert.Equal(records[^1].Hash, ledger.Head);
-        var a1 = records.Where(r => r.Ticket == "a1").ToList();
+        var a1 = records.Where(r => r.Ticket == Id("a1")).ToList();
         Assert.Equal(LedgerRecord.Genesis, a1[0].TicketPrev);
         for (var i = 1; i < a1.Count; i++) Assert.Equal(a1[i - 1].Hash, a1[i].TicketPrev);
+    }
+
+    /// <summary>What an attacker who edits a record does next: recompute its hash as docs/formats.md describes it.</summary>
+    private static string RecomputedHash(JObject record)
+    {
+        var canonical = new JObject
+        {
+            ["seq"] = record["seq"], ["type"] = record["type"], ["ticket"] = record["ticket"], ["prev"] = record["prev"],
+            ["tprev"] = record["tprev"], ["time"] = record["time"], ["data"] = record["data"],
+        }.ToString(Newtonsoft.Json.Formatting.None);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 }

@@ -141,11 +141,11 @@ public sealed class SppsFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("preamble", ErrorCodes.NotAnSppsFile)]
-    [InlineData("header", ErrorCodes.SignatureInvalid)]
-    [InlineData("fingerprint", ErrorCodes.UnexpectedSigner)]
-    [InlineData("signature", ErrorCodes.SignatureInvalid)]
-    [InlineData("payload", ErrorCodes.PayloadTampered)]
+    [InlineData("preamble", "SPPS1002")]
+    [InlineData("header", "SPPS4001")]
+    [InlineData("fingerprint", "SPPS4002")]
+    [InlineData("signature", "SPPS4001")]
+    [InlineData("payload", "SPPS4012")]
     public void A_change_in_each_part_gives_the_part_s_error(string part, string code)
     {
         var payload = Encoding.ASCII.GetBytes("0123456789abcdef");

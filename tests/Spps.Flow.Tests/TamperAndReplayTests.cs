@@ -38,14 +38,7 @@ public sealed class TamperAndReplayTests
     public void One_changed_byte_anywhere_in_a_request_reply_job_or_status_is_refused()
     {
         using var t = new Tutorial();
-        t.OeScript("JobManager_Set_HSM_Parameters").ShouldSucceed();
-        t.CmScript("FlashProExpress_Set_HSM_Parameters").ShouldSucceed();
-        t.OeScript("JobManager_Create_Keyset").ShouldSucceed();
-        t.MakeJdc(fabricBytes: 3000);
-        t.OeScript("JobManager_Create_Project").ShouldSucceed();
-        t.OeScript("JobManager_Create_HSM_Task").ShouldSucceed();
-        t.OeScript("JobManager_Create_HSM_Job_Request").ShouldSucceed();
-        Tutorial.Send(t.Oe, t.Cm, "MyProgJobRequest.req");
+        t.RunUntilRequestSent(fabricBytes: 3000);
 
         FlipEachPositionAndExpectRefusal(t.Cm, "MyProgJobRequest.req",
             () => t.Cm.Station("process-job-request", "--request-file", "MyProgJobRequest.req", "--reply-file", "tampered.rep"));

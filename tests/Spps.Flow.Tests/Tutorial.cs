@@ -55,18 +55,24 @@ public sealed class Tutorial : IDisposable
             "--envm-client", "MyClient1=client.hex", "-o", keyModeFile).ShouldSucceed();
     }
 
-    /// <summary>Tutorial steps 1-10 (README order): parameters, keyset, project, task, request/reply, export, job project.</summary>
-    public void RunUntilJobLoaded(Action? beforeProject = null)
+    /// <summary>Tutorial steps until the request reaches the CM: both sites' parameters, keyset, JDC, project, task, request.</summary>
+    public void RunUntilRequestSent(Action? beforeProject = null, int fabricBytes = 200_000)
     {
         OeScript("JobManager_Set_HSM_Parameters").ShouldSucceed();
         CmScript("FlashProExpress_Set_HSM_Parameters").ShouldSucceed();
         OeScript("JobManager_Create_Keyset").ShouldSucceed();
-        MakeJdc();
+        MakeJdc(fabricBytes);
         beforeProject?.Invoke();
         OeScript("JobManager_Create_Project").ShouldSucceed();
         OeScript("JobManager_Create_HSM_Task").ShouldSucceed();
         OeScript("JobManager_Create_HSM_Job_Request").ShouldSucceed();
         Send(Oe, Cm, "MyProgJobRequest.req");
+    }
+
+    /// <summary>Tutorial steps 1-10 (README order): parameters, keyset, project, task, request/reply, export, job project.</summary>
+    public void RunUntilJobLoaded(Action? beforeProject = null)
+    {
+        RunUntilRequestSent(beforeProject);
         CmScript("FlashProExpress_Process_Job_Request").ShouldSucceed();
         Send(Cm, Oe, "MyProgJobReply.rep");
         OeScript("JobManager_Import_Job_Reply").ShouldSucceed();

@@ -1,14 +1,16 @@
 using Spps.Contracts.Hsm;
+using Xunit;
 
 namespace Spps.Hsm.Conformance.Tests;
 
 /// <summary>The conformance suite against the PKCS#11 plugin on a SoftHSM2 token (profile softhsm2).</summary>
+[Collection(SoftHsmTokens.Name)]
 public sealed class Pkcs11HsmConformanceTests : HsmConformanceTests
 {
     protected override string PluginName => "pkcs11";
 
     protected override HsmOpenOptions Options(string? uuid, bool createIfMissing) =>
-        new(SoftHsmEnvironment.Instance.Uri(SoftHsmEnvironment.MainToken), uuid, SoftHsmEnvironment.Instance.Directory, createIfMissing, _ => null, _ => { });
+        new(SoftHsmEnvironment.Instance.Uri(SoftHsmEnvironment.ConformanceToken), uuid, SoftHsmEnvironment.Instance.Directory, createIfMissing, _ => null, _ => { });
 
     protected override string Code(Failure failure) => failure switch
     {

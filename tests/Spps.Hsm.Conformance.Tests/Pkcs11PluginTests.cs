@@ -8,6 +8,7 @@ using Xunit;
 namespace Spps.Hsm.Conformance.Tests;
 
 /// <summary>What only the PKCS#11 plugin promises: the token's key attributes, clear errors, URIs, concurrency.</summary>
+[Collection(SoftHsmTokens.Name)]
 public sealed class Pkcs11PluginTests : IDisposable
 {
     private readonly List<IHsm> _opened = [];

@@ -8,7 +8,7 @@ namespace Spps.Hsm.Conformance.Tests;
 /// </summary>
 internal static class Plugins
 {
-    private static readonly Lazy<PluginCatalog> Shared = new(() => PluginCatalog.ForHost(_ => null));
+    private static readonly Lazy<PluginCatalog> Shared = new(() => PluginCatalog.ForHost(null));
 
     public static PluginCatalog Catalog => Shared.Value;
 }

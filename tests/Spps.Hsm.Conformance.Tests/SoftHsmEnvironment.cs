@@ -10,6 +10,12 @@ namespace Spps.Hsm.Conformance.Tests;
 internal sealed class SoftHsmEnvironment
 {
     public const string MainToken = "spps-main";
+
+    /// <summary>
+    /// Only the conformance suite opens this token, so its SPPS identity is always <see cref="MainUuid"/>, created
+    /// by that suite. (Pkcs11PluginTests opens tokens without a UUID, which creates a random one on a token that has none.)
+    /// </summary>
+    public const string ConformanceToken = "spps-conformance";
     public const string PinToken = "spps-pin";
     public const string InspectToken = "spps-inspect";
     public const string TrustedToken = "spps-trusted";
@@ -73,7 +79,7 @@ internal sealed class SoftHsmEnvironment
 
         var environment = new SoftHsmEnvironment(directory, modulePath);
         File.WriteAllText(environment.PinFile, UserPin + "\n");
-        foreach (var token in (string[])[MainToken, PinToken, InspectToken, TrustedToken])
+        foreach (var token in (string[])[MainToken, ConformanceToken, PinToken, InspectToken, TrustedToken])
             Run("softhsm2-util", "--init-token", "--free", "--label", token, "--so-pin", SecurityOfficerPin, "--pin", UserPin);
         return environment;
     }

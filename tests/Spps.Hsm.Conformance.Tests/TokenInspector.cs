@@ -8,6 +8,7 @@ namespace Spps.Hsm.Conformance.Tests;
 /// A second, independent PKCS#11 application on the test tokens — what an auditor or the token's security
 /// officer sees. It loads a copy of the module file: the dynamic loader treats it as another library, so it has
 /// its own C_Initialize and login state, separate from the plugin's, while sharing the token files.
+/// Only test classes in the <see cref="SoftHsmTokens"/> collection may use it: see there why.
 /// </summary>
 internal static class TokenInspector
 {
@@ -43,6 +44,15 @@ internal static class TokenInspector
         catch (InvalidOperationException)
         {
             // The plugin shares this Pkcs11Interop assembly and registered its resolver first.
+        }
+        // Pkcs11Interop's one-time platform detection is not thread-safe, and this process shares the plugin's copy of
+        // the assembly. The plugin detects under a lock on the Platform type (Pkcs11Platform.EnsureDetected), so
+        // detect under the same lock before the factories' constructor would do it unguarded.
+        lock (typeof(Platform))
+        {
+            _ = Platform.IsLinux;
+            _ = Platform.NativeULongSize;
+            _ = Platform.StructPackingSize;
         }
         var factories = new Pkcs11InteropFactories();
         return (factories.Pkcs11LibraryFactory.LoadPkcs11Library(factories, copy, AppType.MultiThreaded), factories);

@@ -37,7 +37,7 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
     private void RefusedAndNothingCounted(ToolRun run, string boards, string reason)
     {
         var before = _s.Job.FileLedgerIssues().Count;
-        run.ShouldFail(4, "SPPS4017");
+        run.ShouldFail(4, "SPPS4020");
         Assert.Contains(reason, run.All);
         Assert.Empty(ServiceFixture.Programmed(Site.Cm, boards));
         Assert.Equal(before, _s.Job.FileLedgerIssues().Count);
@@ -116,14 +116,14 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
 
         var e = Assert.Throws<RpcException>(() => client.IssueAuthCode(new V1.IssueAuthCodeRequest { TicketId = ticket, Action = "PROGRAM", Dsn = "00AA00AA00AA00AA", FactoryLot = "LOT1" }));
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
-        Assert.Equal("SPPS4017", e.Trailers.GetValue("spps-error-code"));
+        Assert.Equal("SPPS4020", e.Trailers.GetValue("spps-error-code"));
         Assert.Contains("presented no client certificate", e.Status.Detail);
         Assert.Equal(before, _s.Job.FileLedgerIssues().Count);
 
         // And the station itself says what is missing when its credentials are not configured.
         var boards = _s.Job.Tutorial.NewBoards(1);
         var run = Site.RunAs(new Dictionary<string, string> { ["SPPS_MHSM"] = _s.Replica.Url }, boards);
-        run.ShouldFail(1, "SPPS2015");
+        run.ShouldFail(1, "SPPS2017");
         Assert.Contains("SPPS_MHSM_CREDENTIALS is not set", run.All);
         Assert.Empty(ServiceFixture.Programmed(Site.Cm, boards));
     }
@@ -133,7 +133,7 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
     {
         var credentials = Site.Enroll("line-4", "MyProgJob");
         var health = Site.Cm.Run("spps-station", ["mhsm", "health", "--mhsm", _s.Replica.Url], null);
-        health.ShouldFail(1, "SPPS2015"); // over TLS it needs credentials like any station
+        health.ShouldFail(1, "SPPS2017"); // over TLS it needs credentials like any station
         Site.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = credentials;
         try
         {
@@ -145,13 +145,13 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
         }
         var boards = _s.Job.Tutorial.NewBoards(1);
         Site.RunAs(Site.StationEnvironment(credentials, _s.Replica), boards).ShouldSucceed();
-        Site.RunAs(Site.StationEnvironment(Site.Enroll("line-5", "NotThisJob"), _s.Replica), _s.Job.Tutorial.NewBoards(1)).ShouldFail(4, "SPPS4017");
+        Site.RunAs(Site.StationEnvironment(Site.Enroll("line-5", "NotThisJob"), _s.Replica), _s.Job.Tutorial.NewBoards(1)).ShouldFail(4, "SPPS4020");
 
         using var http = new HttpClient();
         Assert.Equal("serving\n", await http.GetStringAsync(_s.Replica.MetricsUrl + "/healthz"));
         var metrics = await http.GetStringAsync(_s.Replica.MetricsUrl + "/metrics");
         Assert.Matches(@"spps_mhsm_codes_issued_total\{mhsm=""10""\} [1-9]", metrics);
-        Assert.Matches(@"spps_mhsm_requests_refused_total\{mhsm=""10"",code=""SPPS4017""\} [1-9]", metrics);
+        Assert.Matches(@"spps_mhsm_requests_refused_total\{mhsm=""10"",code=""SPPS4020""\} [1-9]", metrics);
         Assert.Matches(@"spps_mhsm_issue_seconds_count\{mhsm=""10""\} [1-9]", metrics);
     }
 }

@@ -1,14 +1,7 @@
 namespace Spps.Contracts.Hsm;
 
 /// <summary>
-/// An expected HSM failure (wrong PIN, missing token, unsupported mechanism, bad wrapped key ...).
-/// <see cref="Code"/> is a stable <c>SPPSnnnn</c> code; the message says what to do and never holds key bytes.
+/// An expected HSM failure (wrong PIN, missing token, unsupported mechanism, bad wrapped key ...), with a
+/// code from <see cref="ErrorCodes"/>; the message says what to do and never holds key bytes.
 /// </summary>
-public sealed class HsmException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public HsmException(string code, string message, Exception? inner = null) : base(message, inner) => Code = code;
-
-    /// <summary>Stable error code, e.g. <c>SPPS3001</c>.</summary>
-    public string Code { get; }
-}
+public sealed class HsmException(ErrorCode code, string message, Exception? inner = null) : SppsException(code, message, null, inner);

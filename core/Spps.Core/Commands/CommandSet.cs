@@ -20,12 +20,10 @@ public abstract class CommandSet
 
     public CommandResult Execute(string name, IReadOnlyDictionary<string, string?> options, SourceLocation? location = null)
     {
-        var spec = Find(name) ?? throw new SppsException(ErrorCodes.UnknownCommand,
-            $"'{name}' is not a {ToolName} command. Commands: {string.Join(", ", Commands.Select(c => c.Name))}.", location);
+        var spec = Find(name) ?? throw UnknownCommand(name, location);
         foreach (var given in options.Keys)
             if (spec.Options.All(o => o.Name != given))
-                throw new SppsException(ErrorCodes.UnknownOption,
-                    $"{name} has no option -{given}. Options: {string.Join(" ", spec.Options.Select(o => "-" + o.Name))}.", location);
+                throw UnknownOption(spec, given, location);
         foreach (var required in spec.Options.Where(o => o.Required))
             if (!options.TryGetValue(required.Name, out var v) || string.IsNullOrEmpty(v))
                 throw new SppsException(ErrorCodes.MissingOption, $"{name} needs -{required.Name} ({required.Help}).", location);
@@ -35,19 +33,20 @@ public abstract class CommandSet
         }
         catch (SppsException e) when (e.Location is null && location is not null)
         {
-            throw new SppsException(e.Code, e.Message, location, e);
-        }
-        catch (Spps.Contracts.Hsm.HsmException e)
-        {
-            throw new SppsException(e.Code, e.Message, location, e);
+            throw e.At(location);
         }
     }
+
+    private SppsException UnknownCommand(string name, SourceLocation? location) =>
+        new(ErrorCodes.UnknownCommand, $"'{name}' is not a {ToolName} command.{Suggestions.DidYouMean(name, Commands.Select(c => c.Name))} Commands: {string.Join(", ", Commands.Select(c => c.Name))}.", location);
+
+    private static SppsException UnknownOption(CommandSpec spec, string option, SourceLocation? location) =>
+        new(ErrorCodes.UnknownOption, $"{spec.Name} has no option -{option}.{Suggestions.DidYouMean(option, spec.Options.Select(o => o.Name))} Options: {string.Join(" ", spec.Options.Select(o => "-" + o.Name))}.", location);
 
     /// <summary>Turns a script command's words into options by its spec (flags take no value).</summary>
     public Dictionary<string, string?> ParseOptions(ScriptCommand command)
     {
-        var spec = Find(command.Name) ?? throw new SppsException(ErrorCodes.UnknownCommand,
-            $"'{command.Name}' is not a {ToolName} command. Commands: {string.Join(", ", Commands.Select(c => c.Name))}.", command.Location);
+        var spec = Find(command.Name) ?? throw UnknownCommand(command.Name, command.Location);
         var options = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var i = 0; i < command.Arguments.Count; i++)
         {
@@ -57,7 +56,7 @@ public abstract class CommandSet
                 throw new SppsException(ErrorCodes.ScriptSyntax, $"Expected an option (-name) but found '{word.Text}'.", where);
             var name = word.Text[1..];
             var option = spec.Options.FirstOrDefault(o => o.Name == name)
-                ?? throw new SppsException(ErrorCodes.UnknownOption, $"{command.Name} has no option -{name}. Options: {string.Join(" ", spec.Options.Select(o => "-" + o.Name))}.", where);
+                ?? throw UnknownOption(spec, name, where);
             if (options.ContainsKey(name))
                 throw new SppsException(ErrorCodes.ScriptSyntax, $"-{name} is given twice.", where);
             if (option.IsFlag && (i + 1 >= command.Arguments.Count || command.Arguments[i + 1].Text.StartsWith('-') && command.Arguments[i + 1].Text.Length > 1 && !char.IsDigit(command.Arguments[i + 1].Text[1])))

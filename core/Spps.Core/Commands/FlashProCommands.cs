@@ -1,6 +1,6 @@
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Programmers;
-using Spps.Core.Identifiers;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
@@ -13,14 +13,16 @@ namespace Spps.Core.Commands;
 /// </summary>
 public sealed class FlashProCommands : CommandSet, IDisposable
 {
-    public const string ProgrammerVariable = "SPPS_PROGRAMMER";
+    private readonly CancellationToken _cancel;
+    public const string ProgrammerVariable = SiteOptions.ProgrammerVariable;
     private readonly SppsEnvironment _env;
-    private ManufacturerHsm? _mhsm;
-    private JobProject? _project;
+    private readonly StationService _station;
 
-    public FlashProCommands(SppsEnvironment env)
+    public FlashProCommands(SppsEnvironment env, CancellationToken cancel = default)
     {
         _env = env;
+        _station = new StationService(env);
+        _cancel = cancel;
         Commands =
         [
             new("set_hsm_params", "Save this site's M-HSM parameters (persist until changed); creates an embedded M-HSM on first use.",
@@ -55,6 +57,7 @@ public sealed class FlashProCommands : CommandSet, IDisposable
             [
                 new("programmer", $"programmer connection, e.g. sim:./boards (default: ${ProgrammerVariable})"),
                 new("parallel", "boards programmed at once (default: all)"),
+                new("reprogram", "program devices that already hold this design again (default: skip them, using no code)", IsFlag: true),
                 new("mhsm", "M-HSM service address(es), unix:PATH or https://HOST:PORT, comma-separated for failover (default: $SPPS_MHSM)"),
             ], RunSelectedActions, NeedsProject: true),
             new("get_job_status", "Print the codes left per ticket and export the signed intermediate job status.",
@@ -71,46 +74,33 @@ public sealed class FlashProCommands : CommandSet, IDisposable
 
     public override string ToolName => "FlashPro Express (spps-station)";
     public override IReadOnlyList<CommandSpec> Commands { get; }
-    public JobProject? Project => _project;
-
-    public ManufacturerHsm Mhsm => _mhsm ??= ManufacturerHsm.Open(_env);
-
-    private JobProject RequireProject() => _project ?? throw new SppsException(ErrorCodes.NoProjectOpen, "No job project is open: run open_project -project {FOLDER/NAME.pro} first.");
+    public StationService Station => _station;
+    public JobProject? Project => _station.Project;
+    public ManufacturerHsm Mhsm => _station.Mhsm;
 
     private CommandResult SetHsmParams(CommandCall call)
     {
+        var saved = _station.SetHsmParameters(call.Get("hsm_server_name"), call.Get("m_hsm_uuid"), call.Optional("ftp_username"),
+            call.Optional("ftp_password") is not null, call.Flag("hsm_type_u"));
         var result = new CommandResult();
-        var settings = _env.LoadSettings();
-        var uuid = HsmUuid.Normalize(call.Get("m_hsm_uuid"), "-m_hsm_uuid");
-        if (call.Flag("hsm_type_u"))
-            throw new SppsException(ErrorCodes.InvalidOptionValue, "-hsm_type_u TRUE (using the U-HSM as manufacturer HSM) is not supported: production needs a separate M-HSM. Use -hsm_type_u FALSE.", call.Location);
-        if (call.Optional("ftp_password") is not null)
+        if (saved.FtpPasswordIgnored)
             result.Say("Note: -ftp_password is ignored and not stored; this system reaches its HSMs without an FTP server, and secrets come only from the environment or files.");
-        settings.FlashPro = new ManufacturerHsmSettings { HsmServerName = call.Get("hsm_server_name"), MHsmUuid = uuid, FtpUsername = call.Optional("ftp_username") };
-        _mhsm?.Dispose();
-        _mhsm = null;
-        settings.Save(_env.Home);
-        var mhsm = Mhsm;
-        result.Say($"M-HSM parameters saved: server {settings.FlashPro.HsmServerName}, UUID {uuid}.");
-        result.Say($"M-HSM identity key fingerprint: {Crypto.PublicKeys.Fingerprint(mhsm.IdentityPublicKey)}");
-        result.Data["m_hsm_uuid"] = mhsm.Uuid;
-        result.Data["identity_fingerprint"] = Crypto.PublicKeys.Fingerprint(mhsm.IdentityPublicKey);
+        result.Say($"M-HSM parameters saved: server {saved.ServerName}, UUID {saved.Uuid}.");
+        result.Say($"M-HSM identity key fingerprint: {saved.IdentityFingerprint}");
+        result.Data["m_hsm_uuid"] = saved.Uuid;
+        result.Data["identity_fingerprint"] = saved.IdentityFingerprint;
         return result;
     }
 
     private CommandResult ProcessJobRequest(CommandCall call)
     {
-        var requestPath = _env.Resolve(call.Get("request_file"));
-        var replyPath = _env.Resolve(call.Get("reply_file"));
-        if (File.Exists(replyPath) && !call.Flag("overwrite_reply"))
-            throw new SppsException(ErrorCodes.OptionNotAllowed, $"{replyPath} exists: add -overwrite_reply TRUE to replace it.", call.Location);
-        var request = JobRequest.Read(requestPath);
-        var ids = Mhsm.ProcessRequest(request, replyPath);
+        var answered = _station.ProcessRequest(_env.Resolve(call.Get("request_file")), _env.Resolve(call.Get("reply_file")), call.Flag("overwrite_reply"));
+        var request = answered.Request;
         var result = new CommandResult().Say($"Processed job request for job {request.Job}, HSM task {request.HsmTask} from U-HSM {request.UHsmUuid}.");
-        foreach (var (name, id) in ids) result.Say($"Reserved ticket {name}: {HsmUuid.Display(id)}");
-        result.Say($"Wrote job reply {replyPath}");
-        result.Data["reply_file"] = replyPath;
-        result.Data["tickets"] = JObject.FromObject(ids);
+        foreach (var (name, id) in answered.TicketIds) result.Say($"Reserved ticket {name}: {id.Display}");
+        result.Say($"Wrote job reply {answered.ReplyPath}");
+        result.Data["reply_file"] = answered.ReplyPath;
+        result.Data["tickets"] = new JObject(answered.TicketIds.Select(t => new JProperty(t.Key, t.Value.Value)));
         return result;
     }
 
@@ -123,99 +113,82 @@ public sealed class FlashProCommands : CommandSet, IDisposable
 
     private CommandResult CreateJobProject(CommandCall call)
     {
-        var jobPath = _env.Resolve(call.Get("job_file"));
-        var location = _env.Resolve(call.Get("job_project_location"));
-        var job = JobFile.Read(jobPath, verifyPayload: true);
-        var folder = Path.Combine(location, Path.GetFileNameWithoutExtension(jobPath));
-        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !call.Flag("overwrite"))
-            throw new SppsException(ErrorCodes.ProjectExists, $"{folder} already exists: use -overwrite 1 to replace it (the old folder is kept as a backup), or another -job_project_location.", call.Location);
-        var projectPath = Path.Combine(folder, Path.GetFileNameWithoutExtension(jobPath) + JobProject.Extension);
+        var created = _station.CreateJobProject(_env.Resolve(call.Get("job_project_location")), _env.Resolve(call.Get("job_file")), call.Flag("overwrite"));
         var result = new CommandResult();
-        if (!File.Exists(projectPath) && Mhsm.LoadedFor(job, projectPath))
-            result.Say($"Job {job.Job} was loaded into M-HSM {Mhsm.Uuid} for this project, which was never written (interrupted): re-creating it; the counters are unchanged.");
-        else
-            Mhsm.LoadJob(job, projectPath);
-        _project = JobProject.Create(location, jobPath, job, Mhsm.Uuid, call.Flag("overwrite"), line => result.Say(line));
-        result.Say($"Loaded job {job.Job} ({job.Tickets.Count} tickets) into M-HSM {Mhsm.Uuid}.");
-        result.Say($"Created job project {_project.FilePath}");
-        result.Data["project"] = _project.FilePath;
+        if (created.Recovered)
+            result.Say($"Job {created.Job.Job} was loaded into M-HSM {created.MHsmUuid} for this project, which was never written (interrupted): re-creating it; the counters are unchanged.");
+        foreach (var notice in created.Notices) result.Say(notice);
+        result.Say($"Loaded job {created.Job.Job} ({created.Job.Tickets.Count} tickets) into M-HSM {created.MHsmUuid}.");
+        result.Say($"Created job project {created.Project.FilePath}");
+        result.Data["project"] = created.Project.FilePath;
         return result;
     }
 
-    private CommandResult OpenProject(CommandCall call)
-    {
-        _project = JobProject.Load(_env.Resolve(call.Get("project")));
-        return new CommandResult().Say($"Opened '{_project.FilePath}'");
-    }
+    private CommandResult OpenProject(CommandCall call) =>
+        new CommandResult().Say($"Opened '{_station.OpenProject(_env.Resolve(call.Get("project"))).FilePath}'");
 
     private CommandResult CloseProject(CommandCall call)
     {
         var result = new CommandResult();
-        if (_project is not null)
-        {
-            if (call.Flag("save", fallback: true)) _project.Save();
-            result.Say($"Closed '{_project.FilePath}'");
-        }
-        _project = null;
+        if (_station.CloseProject(call.Flag("save", fallback: true)) is { } closed) result.Say($"Closed '{closed.FilePath}'");
         return result;
     }
 
     private CommandResult SetProgrammingAction(CommandCall call)
     {
-        var project = RequireProject();
-        var action = call.Get("action").ToUpperInvariant();
-        if (!Actions.All.Contains(action))
-            throw new SppsException(ErrorCodes.InvalidOptionValue, $"-action must be PROGRAM, VERIFY or ERASE, not '{call.Get("action")}'.", call.Location);
-        project.ProgrammingAction = action;
-        project.Save();
-        return new CommandResult().Say($"Programming action set to {action}.");
+        var action = ProgrammingAction.Parse(call.Get("action"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-action must be {what}.", call.Location));
+        return new CommandResult().Say($"Programming action set to {_station.SetAction(action)}.");
     }
 
     private CommandResult RunSelectedActions(CommandCall call)
     {
-        var project = RequireProject();
-        var connection = call.Optional("programmer") ?? _env.Variable(ProgrammerVariable)
+        var connection = call.Optional("programmer") ?? _env.Options.Programmer
             ?? throw new SppsException(ErrorCodes.ProgrammerInvalid, $"No programmer: set {ProgrammerVariable} (e.g. sim:./boards) or pass -programmer.", call.Location);
-        var colon = connection.IndexOf(':');
-        if (colon <= 0) throw new SppsException(ErrorCodes.ProgrammerInvalid, $"'{connection}' is not a programmer connection: write NAME:ARGUMENT, e.g. sim:./boards.", call.Location);
-        var provider = _env.Plugins.ProgrammerProvider(connection[..colon]);
-        var argument = connection[(colon + 1)..];
-        if (provider.Name == "sim") argument = _env.Resolve(argument);
-        IReadOnlyList<IJtagPort> ports;
-        try { ports = provider.Discover(argument); }
-        catch (ProgrammerException e) { throw new SppsException(e.Code, e.Message, call.Location); }
-        var job = project.OpenJob();
-        var parallel = (int)(call.Long("parallel", 1, 1024) ?? ports.Count);
-        // A configured service (--mhsm, SPPS_MHSM) is the only issuer, with failover between its addresses; else the
-        // service on this machine's socket if one answers; else the M-HSM in this process.
-        using var remote = Spps.Core.Service.MhsmClient.FromSettings(call.Optional("mhsm"), _env.Variable, _env.Resolve);
-        using var service = remote is null ? Spps.Core.Service.MhsmClient.FindLocal(Spps.Core.Service.MhsmClient.DefaultSocketPath(_env.Home, project.MHsmUuid)) : null;
-        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)service ?? Mhsm;
-        var result = new CommandResult().Say($"Running {project.ProgrammingAction} on {ports.Count} device(s) through {provider.Name}; authorization codes from {issuer.Description}.");
-        var runner = new StationRunner(issuer, project, job);
-        var boards = runner.Run(project.ProgrammingAction, ports, parallel, board =>
-            _env.Notice(board.Succeeded ? $"{board.Location}: {board.Message}" : $"{board.Location}: error {board.ErrorCode}: {board.Message}"));
-        var failed = boards.Where(b => !b.Succeeded).ToList();
-        result.Data["action"] = project.ProgrammingAction;
-        result.Data["boards"] = JArray.FromObject(boards.Select(b => new { location = b.Location, dsn = b.Dsn, succeeded = b.Succeeded, message = b.Message, error_code = b.ErrorCode }));
-        result.Say($"{boards.Count - failed.Count} of {boards.Count} device(s) succeeded.");
+        var parallel = (int?)call.Long("parallel", 1, 1024);
+        var run = _station.Run(connection, parallel, new Progress(_env.Notice), _cancel, call.Flag("reprogram"), call.Optional("mhsm"));
+        var failed = run.Failed;
+        var result = new CommandResult().Say($"Ran {run.Action} on {run.Boards.Count} device(s) through {run.Programmer}; authorization codes from {run.Issuer}.");
+        result.Data["action"] = run.Action.Name;
+        result.Data["cancelled"] = run.Cancelled;
+        result.Data["boards"] = new JArray(run.Boards.Select(b => new JObject
+        {
+            ["location"] = b.Location, ["dsn"] = b.Dsn, ["succeeded"] = b.Succeeded, ["skipped"] = b.Skipped, ["message"] = b.Message, ["error_code"] = b.ErrorCode?.Id,
+        }));
+        var skipped = run.Skipped;
+        result.Say($"{run.Boards.Count(b => b.Succeeded)} of {run.Boards.Count} device(s) succeeded" + (skipped.Count > 0 ? $", {skipped.Count} skipped (state did not fit {run.Action}; no code used)." : "."));
+        result.Data["skipped"] = skipped.Count;
+        if (run.Cancelled)
+            throw new CommandFailedException(result, new SppsException(ErrorCodes.Cancelled,
+                $"Cancelled: {run.Boards.Count(b => b.ErrorCode == ErrorCodes.Cancelled)} device(s) were not started and used no code; the devices in flight finished. Run again to continue.", call.Location));
         if (failed.Count > 0)
             throw new CommandFailedException(result, new SppsException(failed[0].ErrorCode ?? ErrorCodes.DeviceRefused,
-                $"{failed.Count} of {boards.Count} device(s) failed {project.ProgrammingAction}: " + string.Join("; ", failed.Select(f => $"{Path.GetFileName(f.Location)}: {f.Message}")), call.Location));
+                $"{failed.Count} of {run.Boards.Count} device(s) failed {run.Action}: " + string.Join("; ", failed.Select(f => $"{Path.GetFileName(f.Location)}: {f.Message}")), call.Location));
         return result;
+    }
+
+    /// <summary>Prints the header before the work and one line per board as it finishes.</summary>
+    private sealed class Progress(Action<string> notice) : IProgress<ProductionProgress>
+    {
+        public void Report(ProductionProgress value)
+        {
+            if (value.Board is not { } board)
+            {
+                notice($"Running {value.Action} on {value.Total} device(s) through {value.Programmer}; authorization codes from {value.Issuer} ...");
+                return;
+            }
+            notice(board.Succeeded || board.Skipped
+                ? $"[{value.Done}/{value.Total}] {board.Location}: {(board.Skipped ? "skipped: " : "")}{board.Message}"
+                : $"[{value.Done}/{value.Total}] {board.Location}: error {board.ErrorCode}: {board.Message}");
+        }
     }
 
     private CommandResult GetJobStatus(CommandCall call)
     {
-        var project = RequireProject();
-        var job = project.OpenJob();
-        Mhsm.Refresh();
+        var status = _station.GetJobStatus(call.Optional("job_status_file") is { } file ? _env.Resolve(file) : null);
         var result = new CommandResult().Say("Getting job status ...").Say("");
-        var tickets = StatusTickets(job, result);
-        if (call.Optional("job_status_file") is { } file)
+        Describe(status, result);
+        if (status.StatusFile is { } path)
         {
-            var path = _env.Resolve(file);
-            JobStatusFile.Write(path, final: false, job, Mhsm, tickets, project.Cocs());
             result.Say($"Successfully exported job status file: '{path}'");
             result.Data["job_status_file"] = path;
         }
@@ -224,49 +197,33 @@ public sealed class FlashProCommands : CommandSet, IDisposable
 
     private CommandResult CompleteProgJob(CommandCall call)
     {
-        var project = RequireProject();
-        var job = project.OpenJob();
-        var certifiers = Mhsm.EndTickets(job.Tickets.Select(t => t.Id).ToList(), call.Flag("terminate"));
+        var status = _station.CompleteJob(call.Flag("terminate"), _env.Resolve(call.Get("job_status_file")));
         var result = new CommandResult();
-        var tickets = StatusTickets(job, result, certifiers.ToDictionary(c => c.TicketId));
-        var path = _env.Resolve(call.Get("job_status_file"));
-        JobStatusFile.Write(path, final: true, job, Mhsm, tickets, project.Cocs());
-        foreach (var c in certifiers)
-            result.Say($"Ticket {HsmUuid.Display(c.TicketId)} {c.Mode}: {c.Count} device(s); ticket keys destroyed; end certifier issued.");
-        result.Say($"Successfully exported job end status file: '{path}'");
-        result.Data["job_status_file"] = path;
+        Describe(status, result);
+        foreach (var t in status.Tickets.Where(t => t.Certifier is not null))
+            result.Say($"Ticket {t.Ticket.Id.Display} {t.Certifier!.Mode}: {t.Certifier.Count} device(s); ticket keys destroyed; end certifier issued.");
+        result.Say($"Successfully exported job end status file: '{status.StatusFile}'");
+        result.Data["job_status_file"] = status.StatusFile;
         return result;
     }
 
-    private List<StatusTicket> StatusTickets(JobFile job, CommandResult result, IReadOnlyDictionary<string, EndCertifier>? certifiers = null)
+    private static void Describe(JobStatus status, CommandResult result)
     {
-        var tickets = new List<StatusTicket>();
-        var data = new JArray();
-        foreach (var t in job.Tickets)
+        foreach (var t in status.Tickets)
+            result.Say($"Ticket ID: {t.Ticket.Id.Display}").Say($"Ticket Name: {t.Ticket.Spec.Name}").Say($"Device Name: {t.Ticket.Spec.Device}")
+                .Say($"Action: {t.Ticket.Spec.Action}").Say($"Number of authorization codes left: {(t.Left < 0 ? "unlimited" : t.Left.ToString(System.Globalization.CultureInfo.InvariantCulture))}").Say("");
+        result.Data["tickets"] = new JArray(status.Tickets.Select(t => new JObject
         {
-            var state = Mhsm.Ticket(t.Id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {t.Spec.Name} is unknown to this M-HSM.");
-            var stateName = state.Ended ? (string)state.EndData!["mode"]! : "active";
-            var left = state.Unlimited ? "unlimited" : state.Left.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            result.Say($"Ticket ID: {HsmUuid.Display(t.Id)}").Say($"Ticket Name: {t.Spec.Name}").Say($"Device Name: {t.Spec.Device}")
-                .Say($"Action: {t.Spec.Action}").Say($"Number of authorization codes left: {(state.Ended ? "0" : left)}").Say("");
-            tickets.Add(new StatusTicket(t.Id, t.Spec, state.Issued, stateName, state.Records.ToList(), certifiers?.GetValueOrDefault(t.Id)));
-            data.Add(new JObject
-            {
-                ["ticket_id"] = t.Id, ["name"] = t.Spec.Name, ["device"] = t.Spec.Device, ["action"] = t.Spec.Action,
-                ["max_device"] = t.Spec.MaxDevice, ["issued"] = state.Issued, ["left"] = state.Ended ? 0 : state.Unlimited ? -1 : state.Left, ["state"] = stateName,
-            });
-        }
-        result.Data["tickets"] = data;
-        return tickets;
+            ["ticket_id"] = t.Ticket.Id.Value, ["name"] = t.Ticket.Spec.Name, ["device"] = t.Ticket.Spec.Device, ["action"] = t.Ticket.Spec.Action.Name,
+            ["max_device"] = t.Ticket.Spec.MaxDevice, ["issued"] = t.State.Issued, ["left"] = t.Left, ["state"] = t.State.StateName,
+        }));
     }
 
     private CommandResult ImportDfkDb(CommandCall call)
     {
-        var path = _env.Resolve(call.Get("file"));
-        if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"{path} does not exist.", call.Location);
-        var lot = Mhsm.ImportFactoryKeyDatabase(File.ReadAllText(path), path);
-        return new CommandResult().Say($"Imported the DFK database of factory lot {lot} into M-HSM {Mhsm.Uuid}.");
+        var lot = _station.ImportFactoryKeyDatabase(_env.Resolve(call.Get("file")));
+        return new CommandResult().Say($"Imported the DFK database of factory lot {lot} into M-HSM {_station.Mhsm.Uuid}.");
     }
 
-    public void Dispose() => _mhsm?.Dispose();
+    public void Dispose() => _station.Dispose();
 }

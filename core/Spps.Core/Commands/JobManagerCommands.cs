@@ -1,4 +1,5 @@
 using Newtonsoft.Json.Linq;
+using Spps.Core.Domain;
 using Spps.Core.Formats;
 using Spps.Core.Identifiers;
 using Spps.Core.Owner;
@@ -15,12 +16,12 @@ namespace Spps.Core.Commands;
 public sealed class JobManagerCommands : CommandSet
 {
     private readonly SppsEnvironment _env;
-    private OwnerProject? _project;
-    private RoleKeys? _uhsm;
+    private readonly OwnerService _owner;
 
     public JobManagerCommands(SppsEnvironment env)
     {
         _env = env;
+        _owner = new OwnerService(env);
         Commands =
         [
             new("set_hsm_params", "Save this site's U-HSM parameters (persist until changed); creates an embedded U-HSM on first use.",
@@ -43,7 +44,8 @@ public sealed class JobManagerCommands : CommandSet
                 new("data_name", "programming data name", Required: true),
                 new("import_file", "the .jdc file", Required: true),
                 new("keyset_file", "keyset (a bare name is looked up in -hsm_keyset_dir)", Required: true),
-                new("link", "reference the JDC where it is instead of copying it (builds): its bytes are checked when a bitstream is made", IsFlag: true),
+                new("link", "reference the JDC where it is and check its bytes only when a bitstream is made (builds)", IsFlag: true),
+                new("keep_plaintext", "copy the JDC (the plaintext design) into the project; by default it is referenced where it is, and must stay there until init_bitstream", IsFlag: true),
             ], NewProgData, NeedsProject: true),
             new("set_envm_update", "Replace an eNVM client's content (Intel HEX or raw binary, at most the client's size).",
             [
@@ -109,50 +111,22 @@ public sealed class JobManagerCommands : CommandSet
 
     public override string ToolName => "Job Manager (spps)";
     public override IReadOnlyList<CommandSpec> Commands { get; }
-    public OwnerProject? Project => _project;
-
-    private OwnerProject RequireProject() => _project ?? throw new SppsException(ErrorCodes.NoProjectOpen, "No project is open: run new_project or open_project first.");
-
-    private RoleKeys Uhsm()
-    {
-        if (_uhsm is not null) return _uhsm;
-        var settings = _env.LoadSettings().RequireJobManager();
-        var hsm = _env.OpenHsm(settings.HsmServerName, settings.UHsmUuid, create: true);
-        if (!HsmUuid.Same(hsm.Info.Uuid, settings.UHsmUuid))
-            throw new SppsException(ErrorCodes.WrongHsm, $"HSM '{settings.HsmServerName}' has UUID {hsm.Info.Uuid}, but set_hsm_params says the U-HSM is {settings.UHsmUuid}.");
-        return _uhsm = RoleKeys.ForOwner(hsm, settings.UMasterHsmUuid);
-    }
+    public OwnerService Owner => _owner;
+    public OwnerProject? Project => _owner.Project;
 
     /// <summary>Saves the open project (scripts call this when they end without error).</summary>
-    public void SaveOpenProject() => _project?.Save();
+    public void SaveOpenProject() => _owner.SaveOpenProject();
 
     private CommandResult SetHsmParams(CommandCall call)
     {
-        var settings = _env.LoadSettings();
-        var owner = new OwnerHsmSettings
-        {
-            HsmServerName = call.Get("hsm_server_name"),
-            UHsmUuid = HsmUuid.Normalize(call.Get("u_hsm_uuid"), "-u_hsm_uuid"),
-            MHsmUuid = HsmUuid.Normalize(call.Get("m_hsm_uuid"), "-m_hsm_uuid"),
-            UMasterHsmUuid = HsmUuid.Normalize(call.Get("u_master_hsm_uuid"), "-u_master_hsm_uuid"),
-            HsmKeysetDir = call.Optional("hsm_keyset_dir") is { } dir ? _env.Resolve(dir) : null,
-        };
-        if (call.Optional("m_hsm_fingerprint") is { } pin)
-        {
-            if (pin.Length != 96 || !pin.All(Uri.IsHexDigit))
-                throw new SppsException(ErrorCodes.InvalidOptionValue, "-m_hsm_fingerprint must be the 96-hex-digit SHA-384 fingerprint the CM's set_hsm_params printed.", call.Location);
-            settings.PinnedManufacturerKeys[owner.MHsmUuid] = pin.ToLowerInvariant();
-        }
-        settings.JobManager = owner;
-        settings.Save(_env.Home);
-        _uhsm = null;
-        if (owner.HsmKeysetDir is not null) Directory.CreateDirectory(owner.HsmKeysetDir);
-        var uhsm = Uhsm();
+        var uhsm = _owner.SaveHsmParameters(new OwnerHsmParameters(call.Get("hsm_server_name"), call.Get("u_hsm_uuid"), call.Get("m_hsm_uuid"),
+            call.Get("u_master_hsm_uuid"), call.Optional("hsm_keyset_dir"), call.Optional("m_hsm_fingerprint")));
+        var p = _owner.CurrentParameters;
         var result = new CommandResult()
-            .Say($"U-HSM parameters saved: server {owner.HsmServerName}, U-HSM {owner.UHsmUuid}, master key {owner.UMasterHsmUuid}, M-HSM {owner.MHsmUuid}.")
+            .Say($"U-HSM parameters saved: server {p.ServerName}, U-HSM {p.UHsmUuid}, master key {p.MasterUuid}, M-HSM {p.MHsmUuid}.")
             .Say($"U-HSM identity key fingerprint: {uhsm.IdentityFingerprint}");
-        result.Data["u_hsm_uuid"] = owner.UHsmUuid;
-        result.Data["m_hsm_uuid"] = owner.MHsmUuid;
+        result.Data["u_hsm_uuid"] = p.UHsmUuid;
+        result.Data["m_hsm_uuid"] = p.MHsmUuid;
         result.Data["identity_fingerprint"] = uhsm.IdentityFingerprint;
         return result;
     }
@@ -160,9 +134,7 @@ public sealed class JobManagerCommands : CommandSet
     private CommandResult CreateKeyset(CommandCall call)
     {
         var path = _env.Resolve(call.Get("file"));
-        if (File.Exists(path) && !call.Flag("overwrite"))
-            throw new SppsException(ErrorCodes.OptionNotAllowed, $"{path} exists: keysets are not replaced by accident. Add -overwrite TRUE, or choose another -file.", call.Location);
-        var keyset = Keyset.Create(path, Uhsm());
+        var keyset = _owner.CreateKeyset(path, call.Flag("overwrite"));
         var result = new CommandResult().Say($"Generated keyset {path} in U-HSM {keyset.UHsmUuid}: {string.Join(", ", Keyset.KeyNames)} (wrapped under {keyset.MasterLabel}).");
         result.Data["file"] = path;
         return result;
@@ -170,99 +142,57 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult NewProject(CommandCall call)
     {
-        _project = OwnerProject.Create(_env.Resolve(call.Get("location")), call.Get("name"));
-        _project.Save();
-        var result = new CommandResult().Say($"Created project {_project.FilePath}");
-        result.Data["project"] = _project.FilePath;
+        var project = _owner.NewProject(_env.Resolve(call.Get("location")), call.Get("name"));
+        var result = new CommandResult().Say($"Created project {project.FilePath}");
+        result.Data["project"] = project.FilePath;
         return result;
     }
 
-    private CommandResult OpenProject(CommandCall call)
-    {
-        _project = OwnerProject.Load(_env.Resolve(call.Get("project")));
-        return new CommandResult().Say($"Opened '{_project.FilePath}'");
-    }
+    private CommandResult OpenProject(CommandCall call) =>
+        new CommandResult().Say($"Opened '{_owner.OpenProject(_env.Resolve(call.Get("project"))).FilePath}'");
 
     private CommandResult CloseProject(CommandCall call)
     {
+        var save = call.Flag("save", fallback: true);
         var result = new CommandResult();
-        if (_project is null) return result.Say("No project was open.");
-        if (call.Flag("save", fallback: true)) { _project.Save(); result.Say($"Saved and closed '{_project.FilePath}'"); }
-        else result.Say($"Closed '{_project.FilePath}' without saving");
-        _project = null;
-        return result;
+        if (_owner.CloseProject(save) is not { } closed) return result.Say("No project was open.");
+        return result.Say(save ? $"Saved and closed '{closed.FilePath}'" : $"Closed '{closed.FilePath}' without saving");
     }
 
     private CommandResult NewProgData(CommandCall call)
     {
-        var project = RequireProject();
-        var name = call.Get("data_name");
-        if (project.ProgData.Any(d => d.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Programming data '{name}' already exists in this project.", call.Location);
-        var link = call.Flag("link");
-        var jdc = JdcFile.Open(_env.Resolve(call.Get("import_file")), verifyPayload: !link);
-        var keysetPath = ResolveKeyset(call.Get("keyset_file"));
-        var keyset = Keyset.Open(keysetPath, Uhsm());
-        var jdcCopy = link ? Path.GetFullPath(jdc.Path) : Path.Combine("data", name + ".jdc");
-        var keysetCopy = Path.Combine("data", name + ".keyset");
-        if (!link) IO.AtomicFile.Write(project.Absolute(jdcCopy), o => { using var i = File.OpenRead(jdc.Path); i.CopyTo(o, 1 << 20); });
-        IO.AtomicFile.WriteAllBytes(project.Absolute(keysetCopy), File.ReadAllBytes(keyset.Path));
-        project.ProgData.Add(new ProgData { Name = name, JdcFile = jdcCopy, KeysetFile = keysetCopy, Design = jdc.Design, Device = jdc.Device, DesignDigest = jdc.DesignDigestHex });
-        var result = new CommandResult().Say($"Imported design {jdc.Design} for {jdc.Device} as programming data {name} (design digest {jdc.DesignDigestHex}).");
+        var keepPlaintext = call.Flag("keep_plaintext");
+        var imported = _owner.ImportProgData(call.Get("data_name"), _env.Resolve(call.Get("import_file")), call.Get("keyset_file"), call.Flag("link"), keepPlaintext);
+        var jdc = imported.Jdc;
+        var result = new CommandResult().Say($"Imported design {jdc.Design} for {jdc.Device} as programming data {imported.Data.Name} (design digest {jdc.DesignDigestHex}).");
+        result.Say(keepPlaintext
+            ? $"  The plaintext design is kept in the project ({imported.Data.JdcFile}, mode 0600): whoever reads the project reads the design."
+            : $"  The JDC is referenced where it is ({imported.Data.JdcFile}), not copied: keep it there until init_bitstream has run.");
         foreach (var c in jdc.Components) result.Say($"  {c.Type} {c.Name}: {c.Length} bytes");
         result.Data["design"] = jdc.Design;
         result.Data["design_digest"] = jdc.DesignDigestHex;
         return result;
     }
 
-    private string ResolveKeyset(string given)
-    {
-        var direct = _env.Resolve(given);
-        if (File.Exists(direct)) return direct;
-        var dir = _env.LoadSettings().JobManager?.HsmKeysetDir;
-        if (dir is not null && File.Exists(Path.Combine(dir, given))) return Path.Combine(dir, given);
-        throw new SppsException(ErrorCodes.FileNotFound, $"Keyset {given} not found in {_env.WorkingDirectory}" + (dir is null ? "" : $" nor in the keyset folder {dir}") + ": run create_keyset first.");
-    }
-
     private CommandResult SetEnvmUpdate(CommandCall call)
     {
-        var project = RequireProject();
-        var data = project.Data(call.Get("data_name"));
-        var client = call.Get("client_name");
-        var jdc = JdcFile.Open(project.Absolute(data.JdcFile), verifyPayload: false);
-        var component = jdc.Components.FirstOrDefault(c => c.Type == ComponentType.ENVM && c.Name == client)
-            ?? throw new SppsException(ErrorCodes.NameNotFound, $"Design {jdc.Design} has no eNVM client '{client}' (have: {string.Join(", ", jdc.Components.Where(c => c.Type == ComponentType.ENVM).Select(c => c.Name).DefaultIfEmpty("none"))}).", call.Location);
-        var existing = data.EnvmUpdates.FirstOrDefault(u => u.Client == client);
-        if (existing is not null && !call.Flag("overwrite"))
-            throw new SppsException(ErrorCodes.NameExists, $"Client {client} already has an update: add -overwrite YES to replace it.", call.Location);
-        var image = IntelHex.ReadClientFile(_env.Resolve(call.Get("file")), component.Capacity);
-        var relative = Path.Combine("data", $"{data.Name}.envm.{client}.bin");
-        IO.AtomicFile.WriteAllBytes(project.Absolute(relative), image);
-        if (existing is not null) data.EnvmUpdates.Remove(existing);
-        data.EnvmUpdates.Add(new EnvmUpdate { Client = client, File = relative, Length = image.Length, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(image)) });
-        return new CommandResult().Say($"eNVM client {client} of {data.Name} will be programmed with {image.Length} bytes from {call.Get("file")} (client size {component.Capacity}).");
+        var updated = _owner.SetEnvmUpdate(call.Get("data_name"), call.Get("client_name"), _env.Resolve(call.Get("file")), call.Flag("overwrite"));
+        return new CommandResult().Say($"eNVM client {updated.Client} of {call.Get("data_name")} will be programmed with {updated.Length} bytes from {call.Get("file")} (client size {updated.Capacity}).");
     }
 
     private CommandResult InitBitstream(CommandCall call)
     {
-        var project = RequireProject();
-        var data = project.Data(call.Get("data_name"));
-        var name = call.Get("bitstream_name");
         var type = (call.Optional("bitstream_type") ?? "MASTER").ToUpperInvariant();
-        if (type != "MASTER") throw new SppsException(ErrorCodes.InvalidOptionValue, $"-bitstream_type {type} is not supported: the HSM flow programs MASTER bitstreams.", call.Location);
         var protocol = (call.Optional("use_protocol") ?? "AUTH_CODE").ToUpperInvariant();
-        if (protocol != "AUTH_CODE") throw new SppsException(ErrorCodes.InvalidOptionValue, $"-use_protocol {protocol} is not supported: use AUTH_CODE.", call.Location);
-        var keyMode = (call.Optional("auth_keymode") ?? "KFPE").ToUpperInvariant();
-        if (keyMode is not ("KFPE" or "KFP" or "DFK")) throw new SppsException(ErrorCodes.InvalidOptionValue, $"-auth_keymode must be KFPE, KFP or DFK, not '{keyMode}'.", call.Location);
-        var jdc = JdcFile.Open(project.Absolute(data.JdcFile), verifyPayload: false);
+        var keyMode = call.Optional("auth_keymode") is { } mode
+            ? KeyMode.Parse(mode, what => new SppsException(ErrorCodes.InvalidOptionValue, $"-auth_keymode must be {what}.", call.Location))
+            : KeyMode.Default;
         var features = call.Optional("features") is { } f
             ? SplitList(f).Select(x => Enum.TryParse<ComponentType>(x.ToUpperInvariant(), out var t) ? t : throw new SppsException(ErrorCodes.InvalidOptionValue, $"-features: '{x}' is not SECURITY, FABRIC or ENVM.", call.Location)).Distinct().ToList()
-            : jdc.Components.Select(c => c.Type).Distinct().ToList();
+            : null;
         var clients = call.Optional("envm_clients") is { } e ? SplitList(e).ToList() : null;
-        var existing = project.Bitstreams.FirstOrDefault(b => b.DataName == data.Name && b.Name == name);
-        var entry = BitstreamBuilder.Build(project, new BitstreamRequest(data.Name, name, type, features, protocol, keyMode, call.Flag("generate_coc"), clients), Uhsm(), _env.Notice);
-        if (existing is not null) project.Bitstreams.Remove(existing);
-        project.Bitstreams.Add(entry);
-        var result = new CommandResult().Say($"Initialized {type} bitstream {name}: {string.Join(", ", entry.Features)}, key mode {keyMode}, {(entry.GenerateCoc ? "with" : "without")} CoC, {entry.PlaintextLength} bytes encrypted under a fresh KIP.");
+        var entry = _owner.InitBitstream(new BitstreamOptions(call.Get("data_name"), call.Get("bitstream_name"), type, features, protocol, keyMode, call.Flag("generate_coc"), clients));
+        var result = new CommandResult().Say($"Initialized {type} bitstream {entry.Name}: {string.Join(", ", entry.Features)}, key mode {keyMode}, {(entry.GenerateCoc ? "with" : "without")} CoC, {entry.PlaintextLength} bytes encrypted under a fresh KIP.");
         result.Data["design_digest"] = entry.DesignDigest;
         result.Data["plaintext_length"] = entry.PlaintextLength;
         return result;
@@ -270,67 +200,37 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult NewProgJob(CommandCall call)
     {
-        var project = RequireProject();
-        var name = call.Get("job_name");
-        if (project.Jobs.Any(j => j.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Job '{name}' already exists.", call.Location);
-        var type = call.Optional("job_type") ?? "FPExpress";
-        if (!type.Equals("FPExpress", StringComparison.OrdinalIgnoreCase)) throw new SppsException(ErrorCodes.InvalidOptionValue, $"-job_type {type} is not supported: use FPExpress.", call.Location);
-        project.Jobs.Add(new ProgJob { Name = name, Type = "FPExpress" });
-        return new CommandResult().Say($"Created programming job {name} ({type}).");
+        var job = _owner.NewJob(call.Get("job_name"), call.Optional("job_type"));
+        return new CommandResult().Say($"Created programming job {job.Name} ({job.Type}).");
     }
 
     private CommandResult AddDevice(CommandCall call)
     {
-        var project = RequireProject();
-        var job = project.Job(call.Get("job_name"));
-        var name = call.Get("device_name");
-        if (job.Devices.Any(d => d.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Job {job.Name} already has device {name}.", call.Location);
-        var bitstream = project.Bitstream(call.Get("data_name"), call.Get("bitstream_name"));
         var location = (int)(call.Long("device_hw_location", 1, 1024) ?? 1);
-        job.Devices.Add(new JobDeviceEntry { Name = name, HwLocation = location, DataName = bitstream.DataName, BitstreamName = bitstream.Name });
-        return new CommandResult().Say($"Added device {name} at chain position {location} to job {job.Name}, programmed with {bitstream.Name}.");
+        var device = _owner.AddDevice(call.Get("job_name"), call.Get("device_name"), location, call.Get("data_name"), call.Get("bitstream_name"));
+        return new CommandResult().Say($"Added device {device.Name} at chain position {location} to job {call.Get("job_name")}, programmed with {device.BitstreamName}.");
     }
 
     private CommandResult AddHsmTask(CommandCall call)
     {
-        var job = RequireProject().Job(call.Get("job_name"));
-        var name = call.Get("hsmtask_name");
-        if (job.Tasks.Any(t => t.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Job {job.Name} already has HSM task {name}.", call.Location);
-        job.Tasks.Add(new HsmTask { Name = name, CmRequestType = call.Optional("cm_request_type") });
-        return new CommandResult().Say($"Added HSM task {name} to job {job.Name}.");
+        var task = _owner.AddHsmTask(call.Get("job_name"), call.Get("hsmtask_name"), call.Optional("cm_request_type"));
+        return new CommandResult().Say($"Added HSM task {task.Name} to job {call.Get("job_name")}.");
     }
 
     private CommandResult NewTicket(CommandCall call)
     {
-        var job = RequireProject().Job(call.Get("job_name"));
-        var task = job.Task(call.Get("hsmtask_name"));
-        if (task.Request is not null) throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} already has a request: its tickets are fixed. Add a new HSM task for more tickets.", call.Location);
-        var name = call.Get("ticket_name");
-        if (task.Tickets.Any(t => t.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"HSM task {task.Name} already has ticket {name}.", call.Location);
-        var device = call.Get("device_name");
-        if (job.Devices.All(d => d.Name != device)) throw new SppsException(ErrorCodes.NameNotFound, $"Job {job.Name} has no device {device}: run add_microsemi_prog_device first.", call.Location);
-        var action = call.Get("actions").ToUpperInvariant();
-        if (!Actions.All.Contains(action)) throw new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be PROGRAM, VERIFY or ERASE, not '{call.Get("actions")}' (one ticket per action).", call.Location);
-        if (task.Tickets.Any(t => t.Action == action && t.Device == device)) throw new SppsException(ErrorCodes.NameExists, $"HSM task {task.Name} already has a {action} ticket for {device}.", call.Location);
+        var action = ProgrammingAction.Parse(call.Get("actions"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be {what} (one ticket per action).", call.Location));
         var maxText = call.Get("max_device");
         var max = maxText.Equals("unlimited", StringComparison.OrdinalIgnoreCase) ? -1 : call.Long("max_device", 1, 1_000_000_000)!.Value;
-        task.Tickets.Add(new TicketEntry { Name = name, Device = device, Action = action, MaxDevice = max });
-        return new CommandResult().Say($"Added ticket {name}: {action} on {device}, max_device {(max < 0 ? "unlimited (no overbuild protection)" : max)}.");
+        var ticket = _owner.AddTicket(call.Get("job_name"), call.Get("hsmtask_name"), call.Get("ticket_name"), call.Get("device_name"), action, max);
+        return new CommandResult().Say($"Added ticket {ticket.Name}: {action} on {ticket.Device}, max_device {(max < 0 ? "unlimited (no overbuild protection)" : max)}.");
     }
 
     private CommandResult Request(CommandCall call)
     {
-        var job = RequireProject().Job(call.Get("job_name"));
-        var task = job.Task(call.Get("hsmtask_name"));
-        if (task.Tickets.Count == 0) throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} has no tickets: run new_hsmtask_ticket first.", call.Location);
-        if (task.Reply is not null) throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} is already bound by a reply; make a new HSM task for another M-HSM.", call.Location);
-        var uhsm = Uhsm();
-        var settings = _env.LoadSettings().RequireJobManager();
         var path = _env.Resolve(call.Get("request_file"));
-        JobRequest.Write(path, job.Name, task.Name, uhsm.Hsm.Info.Uuid, uhsm.IdentityPublicKey, settings.MHsmUuid, task.Tickets.Select(t => t.Spec), uhsm.Sign);
-        var request = JobRequest.Read(path);
-        task.Request = new RequestRecord { File = path, Digest = request.File.Digest, Created = DateTimeOffset.UtcNow.ToString("O") };
-        var result = new CommandResult().Say($"Wrote job request {path} for M-HSM {settings.MHsmUuid} ({task.Tickets.Count} tickets). Send it to the CM.");
+        var request = _owner.WriteRequest(call.Get("job_name"), call.Get("hsmtask_name"), path);
+        var result = new CommandResult().Say($"Wrote job request {path} for M-HSM {request.MHsmUuid} ({request.Tickets.Count} tickets). Send it to the CM.");
         result.Data["request_file"] = path;
         result.Data["request_digest"] = request.File.Digest;
         return result;
@@ -338,45 +238,13 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult Reply(CommandCall call)
     {
-        var job = RequireProject().Job(call.Get("job_name"));
-        var task = job.Task(call.Get("hsmtask_name"));
-        var uhsm = Uhsm();
-        if (call.Optional("request_file") is { } requestFile)
-        {
-            var adopted = JobRequest.Read(_env.Resolve(requestFile));
-            if (Crypto.PublicKeys.Fingerprint(adopted.UHsmIdentityKey) != uhsm.IdentityFingerprint)
-                throw new SppsException(ErrorCodes.UnexpectedSigner, "-request_file was not made by this site's U-HSM.", call.Location);
-            if (adopted.Job != job.Name || adopted.HsmTask != task.Name || !adopted.Tickets.SequenceEqual(task.Tickets.Select(t => t.Spec)))
-                throw new SppsException(ErrorCodes.ReplyMismatch, "-request_file asks for other tickets than this HSM task has.", call.Location);
-            task.Request = new RequestRecord { File = adopted.File.Path, Digest = adopted.File.Digest, Created = DateTimeOffset.UtcNow.ToString("O") };
-        }
-        var request = task.Request ?? throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} has no request: run hsmtask_m_request first.", call.Location);
-        var reply = JobReply.Read(_env.Resolve(call.Get("reply_file")));
-        var where = new SourceLocation(reply.File.Path);
-        var settings = _env.LoadSettings();
-        var owner = settings.RequireJobManager();
-        if (reply.RequestDigest != request.Digest)
-            throw new SppsException(ErrorCodes.ReplyMismatch, $"This reply answers another request (digest {reply.RequestDigest[..16]}…), not HSM task {task.Name}'s ({request.Digest[..16]}…).", where);
-        if (!HsmUuid.Same(reply.MHsmUuid, owner.MHsmUuid))
-            throw new SppsException(ErrorCodes.WrongHsm, $"The reply comes from M-HSM {reply.MHsmUuid}, but jobs of this site go to M-HSM {owner.MHsmUuid} (set_hsm_params -m_hsm_uuid).", where);
-        var fingerprint = Crypto.PublicKeys.Fingerprint(reply.IdentityKey);
+        var imported = _owner.ImportReply(call.Get("job_name"), call.Get("hsmtask_name"), _env.Resolve(call.Get("reply_file")),
+            call.Optional("request_file") is { } requestFile ? _env.Resolve(requestFile) : null);
+        var task = imported.Task;
         var result = new CommandResult();
-        if (settings.PinnedManufacturerKeys.TryGetValue(owner.MHsmUuid, out var pinned))
-        {
-            if (pinned != fingerprint)
-                throw new SppsException(ErrorCodes.KeyFingerprintMismatch, $"M-HSM {owner.MHsmUuid} answered with key {fingerprint[..16]}…, but this site pinned {pinned[..16]}…: the reply comes from another HSM. Check with the CM before trusting it.", where);
-        }
-        else
-        {
-            settings.PinnedManufacturerKeys[owner.MHsmUuid] = fingerprint;
-            settings.Save(_env.Home);
-            result.Say($"Pinned M-HSM {owner.MHsmUuid} identity key {fingerprint} (first use). Compare it with the fingerprint the CM's set_hsm_params printed.");
-        }
-        foreach (var ticket in task.Tickets)
-            ticket.TicketId = reply.TicketIds.TryGetValue(ticket.Name, out var id) ? HsmUuid.Normalize(id, "ticket ID")
-                : throw new SppsException(ErrorCodes.ReplyMismatch, $"The reply has no ticket ID for {ticket.Name}.", where);
-        task.Reply = new ReplyRecord { MHsmUuid = HsmUuid.Normalize(reply.MHsmUuid), IdentityKey = Convert.ToBase64String(reply.IdentityKey), TransportKey = Convert.ToBase64String(reply.TransportKey), Digest = reply.File.Digest };
-        result.Say($"Imported job reply: HSM task {task.Name} is bound to M-HSM {task.Reply.MHsmUuid}.");
+        if (imported.PinnedNow)
+            result.Say($"Pinned M-HSM {task.Reply!.MHsmUuid} identity key {imported.Fingerprint} (first use). Compare it with the fingerprint the CM's set_hsm_params printed.");
+        result.Say($"Imported job reply: HSM task {task.Name} is bound to M-HSM {task.Reply!.MHsmUuid}.");
         foreach (var t in task.Tickets) result.Say($"  {t.Name}: ticket ID {HsmUuid.Display(t.TicketId!)}");
         result.Data["m_hsm_uuid"] = task.Reply.MHsmUuid;
         result.Data["tickets"] = new JObject(task.Tickets.Select(t => new JProperty(t.Name, t.TicketId)));
@@ -385,12 +253,10 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult Export(CommandCall call)
     {
-        var project = RequireProject();
-        var job = project.Job(call.Get("job_name"));
-        var task = job.Task(call.Get("hsmtask_name"));
         var path = Path.Combine(_env.Resolve(call.Get("location")), call.Get("name") + ".job");
-        var record = JobExporter.Export(project, job, task, Uhsm(), path);
-        var result = new CommandResult().Say($"Exported HSM task {task.Name} of job {job.Name} to {path}, bound to M-HSM {task.Reply!.MHsmUuid}. Send it to the CM.");
+        var record = _owner.Export(call.Get("job_name"), call.Get("hsmtask_name"), path);
+        var task = _owner.RequireProject().Job(call.Get("job_name")).Task(call.Get("hsmtask_name"));
+        var result = new CommandResult().Say($"Exported HSM task {task.Name} of job {call.Get("job_name")} to {path}, bound to M-HSM {task.Reply!.MHsmUuid}. Send it to the CM.");
         result.Data["job_file"] = path;
         result.Data["job_digest"] = record.Digest;
         return result;
@@ -398,10 +264,10 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult ImportJobStatus(CommandCall call)
     {
-        var report = StatusValidator.Validate(RequireProject(), Uhsm(), _env.Resolve(call.Get("job_status_file")));
+        var report = _owner.ValidateStatus(_env.Resolve(call.Get("job_status_file")));
         var result = new CommandResult();
         result.Lines.AddRange(report.Lines);
-        foreach (var p in report.Data.Properties()) result.Data[p.Name] = p.Value;
+        foreach (var p in ReportJson.From(report).Properties()) result.Data[p.Name] = p.Value;
         result.Failed = !report.Valid;
         if (!report.Valid)
             throw new CommandFailedException(result, new SppsException(ErrorCodes.StatusInvalid, $"The job status failed validation: {string.Join("; ", report.Failures)}", call.Location));

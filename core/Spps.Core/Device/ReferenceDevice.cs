@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Text.Json;
+using Spps.Core.IO;
 using Spps.Contracts.Programmers;
 using Spps.Device.Reference;
 
@@ -12,7 +12,6 @@ namespace Spps.Core.Device;
 /// </summary>
 public sealed class ReferenceDevice(IJtagPort port)
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public IJtagPort Port { get; } = port;
 
@@ -33,13 +32,19 @@ public sealed class ReferenceDevice(IJtagPort port)
 
     public byte[] NewEphemeralKey() => Request(MailboxCommand.NewEphemeralKey, []);
 
-    public DeviceState State() => JsonSerializer.Deserialize<DeviceState>(Request(MailboxCommand.GetState, []), Json)!;
+    private static T Read<T>(byte[] answer)
+    {
+        try { return SnakeCaseJson.Deserialize<T>(answer); }
+        catch (Newtonsoft.Json.JsonException) { throw new SppsException(ErrorCodes.DeviceProtocol, $"The device answered with a malformed {typeof(T).Name}."); }
+    }
 
-    public void LoadAuthCode(AuthCode code) => Request(MailboxCommand.LoadAuthCode, JsonSerializer.SerializeToUtf8Bytes(code, Json));
+    public DeviceState State() => Read<DeviceState>(Request(MailboxCommand.GetState, []));
+
+    public void LoadAuthCode(AuthCode code) => Request(MailboxCommand.LoadAuthCode, SnakeCaseJson.Serialize(code));
 
     public void Erase() => Request(MailboxCommand.Erase, []);
 
-    public Coc Coc() => JsonSerializer.Deserialize<Coc>(Request(MailboxCommand.GetCoc, []), Json)!;
+    public Coc Coc() => Read<Coc>(Request(MailboxCommand.GetCoc, []));
 
     /// <summary>Streams a bitstream to the device one segment per frame; the device authenticates each.</summary>
     public void SendBitstream(string headerJson, Stream ciphertext, long plaintextLength, int segmentSize)

@@ -54,6 +54,12 @@ public static class HeaderFields
             : throw Invalid(file, obj[name], name, $"{bytes * 2} lower-case hex digits");
     }
 
+    public static Domain.TicketId TicketId(SppsFile file, JObject obj, string name) =>
+        Domain.TicketId.TryParse(String(file, obj, name), out var id) ? id : throw Invalid(file, obj[name], name, "a hex ticket ID");
+
+    public static Domain.KeyMode KeyMode(SppsFile file, JObject obj, string name) =>
+        Domain.KeyMode.TryParse(String(file, obj, name), out var mode) && mode.Name == (string?)obj[name] ? mode : throw Invalid(file, obj[name], name, "KFPE, KFP or DFK");
+
     public static JObject Object(SppsFile file, JObject obj, string name) =>
         Required(file, obj, name) as JObject ?? throw Invalid(file, obj[name], name, "an object");
 

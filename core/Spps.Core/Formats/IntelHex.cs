@@ -5,11 +5,16 @@ namespace Spps.Core.Formats;
 /// <summary>
 /// Reads Intel HEX (record types 00-05). The result is an image whose offset 0 is address 0 of the
 /// eNVM client; gaps are erased flash (0xFF). Every malformed line is reported with its line number.
+/// Every address is checked against <c>maxLength</c> before anything is allocated.
 /// </summary>
 public static class IntelHex
 {
-    public static byte[] Read(string path, long maxLength)
+    /// <param name="path">the Intel HEX file</param>
+    /// <param name="maxLength">the most bytes the image may span (the client, or the eNVM left on the device)</param>
+    /// <param name="limit">what <paramref name="maxLength"/> is, for messages</param>
+    public static byte[] Read(string path, long maxLength, string limit = "the client size")
     {
+        maxLength = Math.Min(maxLength, Array.MaxLength); // an image is one array: never an address beyond what one can hold
         string[] lines;
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -46,7 +51,7 @@ public static class IntelHex
                     {
                         var at = upper + address + k;
                         if (at >= maxLength)
-                            throw new SppsException(ErrorCodes.IntelHexInvalid, $"Address 0x{at.ToString("X", CultureInfo.InvariantCulture)} is beyond the client size of {maxLength} bytes.", where);
+                            throw new SppsException(ErrorCodes.IntelHexInvalid, $"Address 0x{at.ToString("X", CultureInfo.InvariantCulture)} is beyond {limit} of {maxLength} bytes.", where);
                         data[at] = payload[k];
                     }
                     break;
@@ -67,17 +72,17 @@ public static class IntelHex
     }
 
     /// <summary>Reads an eNVM client file: Intel HEX when it looks like one, raw binary otherwise.</summary>
-    public static byte[] ReadClientFile(string path, long maxLength)
+    public static byte[] ReadClientFile(string path, long maxLength, string limit = "the eNVM client")
     {
         if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"{path} does not exist.");
         using (var probe = File.OpenRead(path))
         {
             if (probe.ReadByte() == ':' && (path.EndsWith(".hex", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ihex", StringComparison.OrdinalIgnoreCase)))
-                return Read(path, maxLength);
+                return Read(path, maxLength, limit);
         }
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length > maxLength)
-            throw new SppsException(ErrorCodes.InvalidOptionValue, $"{path} is {bytes.Length} bytes, larger than the eNVM client ({maxLength} bytes).");
-        return bytes;
+        var length = new FileInfo(path).Length; // checked before the file is read into memory
+        if (length > Math.Min(maxLength, Array.MaxLength))
+            throw new SppsException(ErrorCodes.InvalidOptionValue, $"{path} is {length} bytes, larger than {limit} ({maxLength} bytes).");
+        return File.ReadAllBytes(path);
     }
 }

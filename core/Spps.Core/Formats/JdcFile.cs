@@ -55,6 +55,10 @@ public sealed class JdcFile
             var capacity = type == ComponentType.ENVM ? HeaderFields.Long(file, c, "capacity", length) : 0;
             entries.Add((new DesignComponent(type, HeaderFields.String(file, c, "name"), length, HeaderFields.Hex(file, c, "sha256", 32), capacity), offset));
         }
+        var envm = entries.Where(e => e.Item1.Type == ComponentType.ENVM).Select(e => e.Item1).ToList(); // capacity >= length: read so
+        var deviceEnvm = DeviceEnvm.Bytes(device);
+        if (envm.Any(c => c.Capacity > deviceEnvm) || envm.Sum(c => c.Capacity) > deviceEnvm) // each is at most deviceEnvm before they are added up
+            throw new SppsException(ErrorCodes.JdcInvalid, $"The eNVM clients need more than the {deviceEnvm} bytes of eNVM of {device}.", file.Where(h["components"]));
         if (expectedOffset != file.PayloadLength)
             throw new SppsException(ErrorCodes.JdcInvalid, $"The components add up to {expectedOffset} bytes but the payload is {file.PayloadLength}.", file.Where(h["components"]));
         if (entries.Count(e => e.Item1.Type == ComponentType.FABRIC) > 1 || entries.Count(e => e.Item1.Type == ComponentType.SECURITY) > 1)
@@ -116,14 +120,18 @@ public sealed class JdcFile
         }
         var fabric = Existing(fabricPath, "--fabric");
         sources.Add((ComponentType.FABRIC, "fabric", () => File.OpenRead(fabricPath), fabric.Length, 0));
+        var envmLeft = DeviceEnvm.Bytes(device);
         foreach (var (name, path) in envmClients)
         {
             if (string.IsNullOrWhiteSpace(name) || sources.Any(s => s.Type == ComponentType.ENVM && s.Name == name))
                 throw new SppsException(ErrorCodes.InvalidOptionValue, $"eNVM client names must be unique and not empty ('{name}').");
             Existing(path, "--envm-client");
-            var image = IntelHex.ReadClientFile(path, long.MaxValue);
-            var capacity = (image.Length + EnvmPageSize - 1) / EnvmPageSize * EnvmPageSize;
-            sources.Add((ComponentType.ENVM, name, () => new MemoryStream(image), image.Length, Math.Max(capacity, EnvmPageSize)));
+            var image = IntelHex.ReadClientFile(path, envmLeft, $"the eNVM {device} has left for client {name}");
+            var capacity = Math.Max((image.Length + EnvmPageSize - 1) / EnvmPageSize * EnvmPageSize, EnvmPageSize);
+            if (capacity > envmLeft)
+                throw new SppsException(ErrorCodes.InvalidOptionValue, $"eNVM client {name} needs {capacity} bytes (whole 4 KiB pages), but {device} has {envmLeft} bytes of eNVM left.");
+            envmLeft -= capacity;
+            sources.Add((ComponentType.ENVM, name, () => new MemoryStream(image), image.Length, capacity));
         }
 
         // First pass hashes each component; the second writes them, so memory stays flat for any size.

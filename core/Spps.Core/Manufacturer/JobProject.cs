@@ -1,7 +1,4 @@
 using System.Text;
-using StjSerializer = System.Text.Json.JsonSerializer;
-using StjOptions = System.Text.Json.JsonSerializerOptions;
-using StjNaming = System.Text.Json.JsonNamingPolicy;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Serialization;
 using Spps.Core.IO;
@@ -25,8 +22,12 @@ public sealed class JobProject
     public string JobFile { get; set; } = "";
     public string JobDigest { get; set; } = "";
     public string MHsmUuid { get; set; } = "";
-    public string ProgrammingAction { get; set; } = Actions.Program;
+    public string ProgrammingAction { get; set; } = Domain.ProgrammingAction.Program.Name;
     public string Created { get; set; } = "";
+
+    /// <summary>The action RUN performs.</summary>
+    [JsonIgnore] public Domain.ProgrammingAction Action => Domain.ProgrammingAction.Parse(ProgrammingAction,
+        what => new SppsException(ErrorCodes.ProjectInvalid, $"The project's programming action must be {what}.", new SourceLocation(FilePath)));
 
     [JsonIgnore] public string FilePath { get; private set; } = "";
     [JsonIgnore] public string Folder => Path.GetDirectoryName(FilePath)!;
@@ -38,7 +39,6 @@ public sealed class JobProject
         ContractResolver = new DefaultContractResolver { NamingStrategy = new SnakeCaseNamingStrategy() },
         Formatting = Formatting.Indented,
     };
-    private static readonly StjOptions CocJson = new() { PropertyNamingPolicy = StjNaming.SnakeCaseLower };
 
     /// <summary>Creates the project folder for a job that was just loaded. An older folder there is kept aside, never deleted.</summary>
     public static JobProject Create(string location, string jobPath, JobFile job, string mhsmUuid, bool overwrite, Action<string> notice)
@@ -99,9 +99,9 @@ public sealed class JobProject
     /// <summary>Appends a CoC durably; several stations may append at once.</summary>
     public void AppendCoc(Coc coc)
     {
-        var line = StjSerializer.SerializeToUtf8Bytes(coc, CocJson).Concat("\n"u8.ToArray()).ToArray();
+        var line = SnakeCaseJson.Serialize(coc).Concat("\n"u8.ToArray()).ToArray();
         using var gate = FileLock.Acquire(CocLock);
-        using var log = new FileStream(CocLog, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        using var log = new FileStream(CocLog, AtomicFile.AppendOptions(FileMode.Append, FileAccess.Write, FileShare.ReadWrite)); // 0640 at most
         log.Write(line);
         log.Flush(flushToDisk: true);
     }
@@ -113,8 +113,8 @@ public sealed class JobProject
         foreach (var line in File.ReadAllLines(CocLog, Encoding.UTF8))
         {
             if (line.Length == 0) continue;
-            try { cocs.Add(StjSerializer.Deserialize<Coc>(line, CocJson)!); }
-            catch (System.Text.Json.JsonException) { /* a torn last line from a crash: that CoC never completed */ }
+            try { cocs.Add(SnakeCaseJson.Deserialize<Coc>(line)); }
+            catch (JsonException) { /* a torn last line from a crash: that CoC never completed */ }
         }
         return cocs;
     }

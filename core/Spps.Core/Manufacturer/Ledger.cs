@@ -1,5 +1,7 @@
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using Spps.Core.Domain;
+using Spps.Core.Manufacturer.Policy;
 using Spps.Core.Storage;
 
 namespace Spps.Core.Manufacturer;
@@ -14,21 +16,27 @@ namespace Spps.Core.Manufacturer;
 public sealed class Ledger : IDisposable
 {
     private readonly ILedgerStore _store;
-    private readonly Dictionary<string, TicketState> _tickets = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private TicketBook _book = new();
+    private Dictionary<TicketId, TicketChain> _chains = new();
     private ILedgerTransaction? _scope;
     private bool _stale;
 
-    public Ledger(string directory) : this(LedgerStores.Open(directory)) { }
+    public Ledger(string directory, string? ledgerConnection = null) : this(LedgerStores.Open(directory, ledgerConnection)) { }
 
     public Ledger(ILedgerStore store) => _store = store;
 
-    /// <summary>Where the records are (the file's path for the embedded store).</summary>
+    /// <summary>Where the records are (the file's path for the embedded store), for messages.</summary>
     public string FilePath => _store.Location;
     public long Count { get; private set; }
     public string Head { get; private set; } = LedgerRecord.Genesis;
 
-    public TicketState? Ticket(string id) => _tickets.GetValueOrDefault(id);
+    public TicketState? Ticket(TicketId id) => _book[id];
+
+    public IEnumerable<TicketState> Tickets => _book.All;
+
+    /// <summary>The records of one ticket, in order, and the head of its chain.</summary>
+    public TicketChain Chain(TicketId id) => _chains.GetValueOrDefault(id) ?? TicketChain.Empty;
 
     /// <summary>
     /// Runs <paramref name="work"/> in the store's exclusive scope, after reading every record other processes
@@ -75,12 +83,11 @@ public sealed class Ledger : IDisposable
     /// must call <see cref="MakeDurable"/> after releasing the lock and before acting on the record: other
     /// processes may already count it, which is safe, and concurrent fsyncs share one journal commit.
     /// </summary>
-    public LedgerRecord Append(string type, string ticket, JObject data, bool durable = true)
+    public LedgerRecord Append(LedgerEvent e, bool durable = true)
     {
         var scope = _scope ?? throw new InvalidOperationException("Ledger.Append outside Ledger.Locked.");
-        var state = _tickets.GetValueOrDefault(ticket);
-        var record = LedgerRecord.Create(Count + 1, type, ticket, Head, state?.ChainHead ?? LedgerRecord.Genesis, data);
-        scope.Append(record.Seq, ticket, type == LedgerRecord.Issue ? (string?)data["dsn"] : null, record.ToJson().ToString(Formatting.None));
+        var record = LedgerRecord.Create(Count + 1, e, Head, Chain(e.Ticket).Head);
+        scope.Append(record.Seq, e.Ticket.Value, e is CodeIssued issued ? issued.Dsn.Value : null, record.ToJson().ToString(Formatting.None));
         if (durable) MakeDurable();
         Apply(record);
         return record;
@@ -91,7 +98,8 @@ public sealed class Ledger : IDisposable
 
     private void StartOver()
     {
-        _tickets.Clear();
+        _book = new TicketBook();
+        _chains = new Dictionary<TicketId, TicketChain>();
         Count = 0;
         Head = LedgerRecord.Genesis;
         _stale = false;
@@ -111,12 +119,11 @@ public sealed class Ledger : IDisposable
             using var reader = new JsonTextReader(new StringReader(line)) { DateParseHandling = DateParseHandling.None };
             record = LedgerRecord.FromJson(JToken.ReadFrom(reader));
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException)
         {
             record = null;
         }
-        if (record is null || !record.HashIsValid || record.Seq != Count + 1 || record.Prev != Head ||
-            record.TicketPrev != (_tickets.GetValueOrDefault(record.Ticket)?.ChainHead ?? LedgerRecord.Genesis))
+        if (record is null || !record.HashIsValid || record.Seq != Count + 1 || record.Prev != Head || record.TicketPrev != Chain(record.Ticket).Head)
             throw new SppsException(ErrorCodes.LedgerCorrupt,
                 $"Ledger record {Count + 1} is damaged or out of chain: the ledger was edited. Stop production and keep the ledger for audit.",
                 new SourceLocation(_store.Location, (int)Count + 1));
@@ -127,44 +134,19 @@ public sealed class Ledger : IDisposable
     {
         Count = record.Seq;
         Head = record.Hash;
-        if (!_tickets.TryGetValue(record.Ticket, out var state))
-            _tickets[record.Ticket] = state = new TicketState(record.Ticket);
-        state.Apply(record);
+        _book.Apply(record.Event);
+        _chains[record.Ticket] = Chain(record.Ticket).Add(record);
     }
 
     public void Dispose() => _store.Dispose();
 }
 
-/// <summary>A ticket as the ledger tells it.</summary>
-public sealed class TicketState(string id)
+/// <summary>One ticket's records in order; <see cref="Head"/> is the hash of the last (what its end certifier signs).</summary>
+public sealed record TicketChain(System.Collections.Immutable.ImmutableList<LedgerRecord> Records)
 {
-    private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
+    public static readonly TicketChain Empty = new(System.Collections.Immutable.ImmutableList<LedgerRecord>.Empty);
 
-    public string Id { get; } = id;
-    public string ChainHead { get; private set; } = LedgerRecord.Genesis;
-    public List<LedgerRecord> Records { get; } = new();
-    public JObject? Reservation { get; private set; }
-    public JObject? LoadData { get; private set; }
-    public JObject? EndData { get; private set; }
-    public bool Loaded => LoadData is not null;
-    public bool Ended => EndData is not null;
-    public long Issued => _devices.Count;
-    public long MaxDevice => (long?)LoadData?["max_device"] ?? (long?)Reservation?["max_device"] ?? 0;
-    public bool Unlimited => MaxDevice < 0;
-    public long Left => Unlimited ? long.MaxValue : Math.Max(0, MaxDevice - Issued);
+    public string Head => Records.Count == 0 ? LedgerRecord.Genesis : Records[^1].Hash;
 
-    public bool HasDevice(string dsn) => _devices.Contains(dsn);
-
-    public void Apply(LedgerRecord record)
-    {
-        ChainHead = record.Hash;
-        Records.Add(record);
-        switch (record.Type)
-        {
-            case LedgerRecord.Reserve: Reservation = record.Data; break;
-            case LedgerRecord.Load: LoadData = record.Data; break;
-            case LedgerRecord.Issue: _devices.Add((string)record.Data["dsn"]!); break;
-            case LedgerRecord.End: EndData = record.Data; break;
-        }
-    }
+    public TicketChain Add(LedgerRecord record) => new(Records.Add(record));
 }

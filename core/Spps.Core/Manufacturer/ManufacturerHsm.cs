@@ -1,11 +1,11 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Hsm;
 using Spps.Core.Crypto;
+using Spps.Core.Domain;
 using Spps.Core.Identifiers;
 using Spps.Core.IO;
+using Spps.Core.Manufacturer.Policy;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
 using Spps.Device.Reference;
@@ -14,30 +14,32 @@ namespace Spps.Core.Manufacturer;
 
 /// <summary>
 /// The M-HSM role: answers job requests, loads jobs, issues per-device authorization codes within each
-/// ticket's limit, and ends tickets with certifiers. With a generic HSM the counters are enforced here,
-/// in the process holding the HSM session, and made auditable by the ledger (see docs/protocol.md).
+/// ticket's limit, and ends tickets with certifiers. It ties together the ledger (what happened), the pure
+/// <see cref="TicketPolicy"/> (what may happen), the HSM work (<see cref="TicketKeys"/>) and device trust.
+/// With a generic HSM the policy runs here, in the process holding the HSM session (docs/protocol.md).
 /// </summary>
 public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 {
-    private readonly SppsEnvironment _env;
     private readonly RoleKeys _keys;
     private readonly Ledger _ledger;
+    private readonly TicketKeys _ticketKeys;
+    private readonly DeviceTrust _trust;
     private readonly string _stateDirectory;
-    private readonly object _trustGate = new();
-    private List<X509Certificate2>? _trustedRoots;
 
-    private ManufacturerHsm(SppsEnvironment env, RoleKeys keys, string stateDirectory)
+    private ManufacturerHsm(RoleKeys keys, string stateDirectory, DeviceTrust trust, string? ledgerConnection)
     {
-        _env = env;
         _keys = keys;
         _stateDirectory = stateDirectory;
-        _ledger = new Ledger(stateDirectory);
+        _ledger = new Ledger(stateDirectory, ledgerConnection);
+        _ticketKeys = new TicketKeys(keys, keys.Hsm.Info.Uuid);
+        _trust = trust;
     }
 
     public string Uuid => _keys.Hsm.Info.Uuid;
     public string Description => $"M-HSM {Uuid} in this process";
     public IHsm Hsm => _keys.Hsm;
     public byte[] IdentityPublicKey => _keys.IdentityPublicKey;
+    public byte[] TransportPublicKey => _keys.TransportPublicKey!;
     public Ledger Ledger => _ledger;
 
     public static ManufacturerHsm Open(SppsEnvironment env)
@@ -46,30 +48,34 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         var hsm = env.OpenHsm(settings.HsmServerName, settings.MHsmUuid, create: true);
         if (!HsmUuid.Same(hsm.Info.Uuid, settings.MHsmUuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"HSM '{settings.HsmServerName}' has UUID {hsm.Info.Uuid}, but set_hsm_params says the M-HSM is {HsmUuid.Normalize(settings.MHsmUuid)}.");
-        var keys = RoleKeys.ForManufacturer(hsm);
-        return new ManufacturerHsm(env, keys, Path.Combine(env.Home, "mhsm", hsm.Info.Uuid));
+        return new ManufacturerHsm(RoleKeys.ForManufacturer(hsm), Path.Combine(env.Home, "mhsm", hsm.Info.Uuid), DeviceTrust.FromFolder(Path.Combine(env.Home, "trust")), env.Options.Ledger);
     }
 
     public (string Fingerprint, byte[] Signature) Sign(byte[] bytes) => _keys.Sign(bytes);
 
-    /// <summary>Reserves a fresh ticket ID per requested ticket and writes the signed reply.</summary>
-    public IReadOnlyDictionary<string, string> ProcessRequest(JobRequest request, string replyPath)
+    /// <summary>
+    /// Reserves a fresh ticket ID per requested ticket and writes the signed reply. A request answered
+    /// before gets the same ticket IDs again (no new reservation): one request can never yield two jobs.
+    /// </summary>
+    public IReadOnlyDictionary<string, TicketId> ProcessRequest(JobRequest request, string replyPath)
     {
         if (!HsmUuid.Same(request.MHsmUuid, Uuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"The request is for M-HSM {HsmUuid.Normalize(request.MHsmUuid)}, but this site's M-HSM is {Uuid}. Send it to the right CM, or ask the OE to fix -m_hsm_uuid.", new SourceLocation(request.File.Path));
         var ids = _ledger.Locked(() =>
         {
-            var reserved = new Dictionary<string, string>(StringComparer.Ordinal);
+            var earlier = _ledger.Tickets.Where(t => t.Reservation?.RequestDigest == request.File.Digest)
+                .ToDictionary(t => t.Reservation!.Name, t => t.Id, StringComparer.Ordinal);
+            if (earlier.Count > 0)
+                return request.Tickets.All(t => earlier.ContainsKey(t.Name))
+                    ? earlier
+                    : throw new SppsException(ErrorCodes.LedgerCorrupt, "This request was answered before, but not every one of its tickets is reserved: the M-HSM state is inconsistent.", new SourceLocation(request.File.Path));
+            var reserved = new Dictionary<string, TicketId>(StringComparer.Ordinal);
             foreach (var t in request.Tickets)
             {
-                string id;
-                do id = HsmUuid.NewTicketId(); while (_ledger.Ticket(id) is not null);
-                _ledger.Append(LedgerRecord.Reserve, id, new JObject
-                {
-                    ["name"] = t.Name, ["device"] = t.Device, ["action"] = t.Action, ["max_device"] = t.MaxDevice,
-                    ["job"] = request.Job, ["hsm_task"] = request.HsmTask,
-                    ["request_digest"] = request.File.Digest, ["u_hsm_key"] = PublicKeys.Fingerprint(request.UHsmIdentityKey),
-                });
+                TicketId id;
+                do id = TicketId.New(); while (_ledger.Ticket(id) is not null);
+                _ledger.Append(new TicketReserved(id, t.Name, t.Device, t.Action, t.MaxDevice, request.Job, request.HsmTask,
+                    request.File.Digest, PublicKeys.Fingerprint(request.UHsmIdentityKey)));
                 reserved[t.Name] = id;
             }
             return reserved;
@@ -89,30 +95,17 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         if (!HsmUuid.Same(job.MHsmUuid, Uuid) || job.MHsmIdentityFingerprint != _keys.IdentityFingerprint ||
             job.MHsmTransportFingerprint != PublicKeys.Fingerprint(_keys.TransportPublicKey!))
             throw new SppsException(ErrorCodes.WrongHsm, $"This job is bound to M-HSM {HsmUuid.Normalize(job.MHsmUuid)} (key {PublicKeys.Short(job.MHsmIdentityFingerprint)}), not to this one ({Uuid}, key {PublicKeys.Short(_keys.IdentityFingerprint)}). A job runs only on the M-HSM that answered its request.", where);
+        var uhsmKey = PublicKeys.Fingerprint(job.UHsmIdentityKey);
         _ledger.Locked(() =>
         {
-            foreach (var t in job.Tickets)
+            var loads = job.Tickets.Select(t => (Ticket: t, Event: new TicketLoaded(t.Id, job.Job, job.Digest, t.Spec.Name, t.Spec.Device, t.Spec.Action,
+                t.Spec.MaxDevice, t.KeyMode, t.Bitstream, projectPath))).ToList();
+            foreach (var (_, load) in loads)
+                if (TicketPolicy.CheckLoad(_ledger.Ticket(load.Ticket), load, uhsmKey, where) is { } refusal) throw refusal;
+            foreach (var (ticket, load) in loads)
             {
-                var state = _ledger.Ticket(t.Id);
-                if (state?.Reservation is not { } r)
-                    throw new SppsException(ErrorCodes.TicketNotReserved, $"Ticket {t.Spec.Name} ({t.Id}) was never reserved by this M-HSM: the job was not made from one of its replies.", where);
-                if ((string?)r["u_hsm_key"] != PublicKeys.Fingerprint(job.UHsmIdentityKey) || (string?)r["name"] != t.Spec.Name ||
-                    (string?)r["action"] != t.Spec.Action || (long?)r["max_device"] != t.Spec.MaxDevice || (string?)r["device"] != t.Spec.Device)
-                    throw new SppsException(ErrorCodes.TicketNotReserved, $"Ticket {t.Spec.Name} ({t.Id}) differs from what was requested (signer, action, device or max_device).", where);
-                if (state.Ended)
-                    throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {t.Spec.Name} ({t.Id}) has ended; it cannot be loaded again.", where);
-                if (state.Loaded)
-                    throw new SppsException(ErrorCodes.TicketAlreadyLoaded, $"Ticket {t.Spec.Name} ({t.Id}) is already loaded into this M-HSM: a job is loaded once, and its counters are never reset. Open the existing job project instead.", where);
-            }
-            foreach (var t in job.Tickets)
-            {
-                UnwrapTicketKeys(t);
-                _ledger.Append(LedgerRecord.Load, t.Id, new JObject
-                {
-                    ["job"] = job.Job, ["job_digest"] = job.Digest, ["name"] = t.Spec.Name, ["device"] = t.Spec.Device,
-                    ["action"] = t.Spec.Action, ["max_device"] = t.Spec.MaxDevice, ["key_mode"] = t.KeyMode, ["bitstream"] = t.Bitstream,
-                    ["project"] = projectPath,
-                });
+                _ticketKeys.Unwrap(ticket);
+                _ledger.Append(load);
             }
             return 0;
         });
@@ -125,196 +118,82 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     public AuthCode IssueAuthCode(DeviceEvidence evidence)
     {
         // Checked before taking the ledger lock: the chain check is the slowest part and needs no ledger state.
-        if (evidence.Certificate is not null) CheckGenuine(evidence);
-        var counted = false;
-        var keyMode = _ledger.Locked(() =>
+        if (evidence.Certificate is not null) _trust.CheckGenuine(evidence);
+        var request = new IssueRequest(evidence.TicketId, evidence.Action, evidence.Dsn, evidence.Certificate is not null, evidence.EphemeralKey is not null, evidence.Station);
+        var decision = _ledger.Locked(() =>
         {
-            var state = _ledger.Ticket(evidence.TicketId);
-            if (state is null || !state.Loaded)
-                throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {evidence.TicketId} is not loaded into this M-HSM.");
-            if (state.Ended)
-                throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {(string?)state.LoadData!["name"]} ({evidence.TicketId}) has ended: no more authorization codes.");
-            if ((string?)state.LoadData!["action"] != evidence.Action)
-                throw new SppsException(ErrorCodes.ActionNotAuthorized, $"Ticket {(string?)state.LoadData["name"]} authorizes {(string?)state.LoadData["action"]}, not {evidence.Action}.");
-            var mode = (string)state.LoadData["key_mode"]!;
-            if (mode is "KFP" or "KFPE" && evidence.Certificate is null)
-                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {evidence.Dsn} presented no device certificate; key mode {mode} needs one.");
-            if (!state.HasDevice(evidence.Dsn))
-            {
-                if (!state.Unlimited && state.Issued >= state.MaxDevice)
-                    throw new SppsException(ErrorCodes.Overbuild,
-                        $"Ticket {(string?)state.LoadData["name"]} has no authorization codes left ({state.Issued} of {state.MaxDevice} used): device {evidence.Dsn} is refused.");
-                var issue = new JObject { ["dsn"] = evidence.Dsn, ["n"] = state.Issued + 1 };
-                if (evidence.Station is not null) issue["station"] = evidence.Station;
-                _ledger.Append(LedgerRecord.Issue, evidence.TicketId, issue, durable: false);
-                counted = true;
-            }
-            return mode;
+            var decision = TicketPolicy.Decide(_ledger.Ticket(evidence.TicketId), request);
+            if (decision is IssueDecision.Count count) _ledger.Append(count.Event, durable: false);
+            return decision;
         });
-        if (counted) _ledger.MakeDurable(); // before the code exists: a crash now loses the code, never the count
-        return ComputeAuthCode(evidence, keyMode);
+        return decision switch
+        {
+            IssueDecision.Count count => Durable(() => _ticketKeys.AuthCode(evidence, count.KeyMode)),
+            IssueDecision.Retry retry => _ticketKeys.AuthCode(evidence, retry.KeyMode),
+            IssueDecision.Refuse refuse => throw refuse.Error,
+            _ => throw new InvalidOperationException(decision.GetType().Name),
+        };
     }
 
-    public TicketState? Ticket(string id) => _ledger.Ticket(id);
+    // Before the code exists: a crash now loses the code, never the count.
+    private T Durable<T>(Func<T> work)
+    {
+        _ledger.MakeDurable();
+        return work();
+    }
+
+    public TicketState? Ticket(TicketId id) => _ledger.Ticket(id);
+
+    public TicketChain Chain(TicketId id) => _ledger.Chain(id);
 
     /// <summary>True when every ticket of this job was loaded, for this very job file, into a project at <paramref name="projectPath"/>.</summary>
     public bool LoadedFor(JobFile job, string projectPath)
     {
         _ledger.Refresh();
         return job.Tickets.All(t => _ledger.Ticket(t.Id) is { Loaded: true, Ended: false } s &&
-                                    (string?)s.LoadData!["job_digest"] == job.Digest && (string?)s.LoadData["project"] == projectPath);
+                                    s.Load!.JobDigest == job.Digest && s.Load.Project == projectPath);
     }
 
     public void Refresh() => _ledger.Refresh();
 
     /// <summary>Ends tickets: a durable end record, then the certifier under K_end, then the ticket keys are destroyed.</summary>
-    public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<string> ticketIds, bool terminate)
+    public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<TicketId> ticketIds, bool terminate) => _ledger.Locked(() =>
     {
-        _ledger.Locked(() =>
-        {
-            var states = ticketIds.Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to this M-HSM.")).ToList();
-            var open = states.Where(s => !s.Ended && !s.Unlimited && s.Left > 0).ToList();
-            if (open.Count > 0 && !terminate)
-                throw new SppsException(ErrorCodes.CodesRemain,
-                    $"Authorization codes remain ({string.Join(", ", open.Select(s => $"{(string?)s.LoadData?["name"]}: {s.Left} left"))}). Finish production, or add -terminate to end the job early.");
-            foreach (var s in states.Where(s => !s.Ended))
-            {
-                var mode = !s.Unlimited && s.Left == 0 ? "ended" : terminate ? "terminated" : "ended";
-                _ledger.Append(LedgerRecord.End, s.Id, new JObject { ["count"] = s.Issued, ["chain_head"] = s.ChainHead, ["mode"] = mode });
-            }
-            return 0;
-        });
-        return ticketIds.Select(Certify).ToList();
-    }
+        var states = ticketIds.Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to this M-HSM.")).ToList();
+        var open = TicketPolicy.WithCodesLeft(states);
+        if (open.Count > 0 && !terminate) throw PolicyErrors.CodesRemain(open);
+        foreach (var s in states)
+            if (TicketPolicy.EndMode(s, terminate) is { } mode)
+                _ledger.Append(new TicketEnded(s.Id, s.Issued, _ledger.Chain(s.Id).Head, mode));
+        // Certified under the ledger lock: two completions at once must not race on K_end.
+        return (IReadOnlyList<EndCertifier>)ticketIds.Select(Certify).ToList();
+    });
 
-    private EndCertifier Certify(string ticketId)
+    private EndCertifier Certify(TicketId ticket)
     {
-        var path = Path.Combine(_stateDirectory, "certifiers", ticketId + ".json");
-        if (File.Exists(path))
-            return JsonConvert.DeserializeObject<EndCertifier>(File.ReadAllText(path))!;
-        var end = _ledger.Ticket(ticketId)!.EndData!;
-        var count = (long)end["count"]!;
-        var head = (string)end["chain_head"]!;
-        var mode = (string)end["mode"]!;
-        var endKey = Hsm.FindKey(TicketKeyLabel(ticketId, "kend"))
-            ?? throw new SppsException(ErrorCodes.LedgerCorrupt, $"Ticket {ticketId} ended but neither its certifier nor its end key exists: the M-HSM state was tampered with.");
-        var certifier = new EndCertifier(ticketId, count, head, mode,
-            Convert.ToHexStringLower(Hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(ticketId, count, head, mode, Uuid))));
-        AtomicFile.WriteAllText(path, JsonConvert.SerializeObject(certifier));
-        Hsm.Destroy(endKey);
-        if (Hsm.FindKey(TicketKeyLabel(ticketId, "kip")) is { } kip) Hsm.Destroy(kip);
+        var path = Path.Combine(_stateDirectory, "certifiers", ticket + ".json");
+        if (File.Exists(path)) return ReadCertifier(path, ticket);
+        var end = _ledger.Ticket(ticket)!.End!;
+        var certifier = _ticketKeys.Certify(ticket, end.Count, end.ChainHead, end.ModeName)
+            ?? throw new SppsException(ErrorCodes.LedgerCorrupt, $"Ticket {ticket} ended but neither its certifier nor its end key exists: the M-HSM state was tampered with.");
+        AtomicFile.WriteAllText(path, new JObject
+        {
+            ["TicketId"] = ticket.Value, ["Count"] = certifier.Count, ["ChainHead"] = certifier.ChainHead, ["Mode"] = certifier.Mode, ["Mac"] = certifier.Mac,
+        }.ToString(Formatting.None));
+        _ticketKeys.Destroy(ticket);
         return certifier;
     }
 
-    private void UnwrapTicketKeys(JobTicket t)
+    private static EndCertifier ReadCertifier(string path, TicketId ticket)
     {
-        foreach (var part in new[] { "kip", "kend" })
-            if (Hsm.FindKey(TicketKeyLabel(t.Id, part)) is { } stale) Hsm.Destroy(stale); // left by a load that crashed before its ledger record
-
-        var kek = Hsm.Derive(new EcdhHkdf([new EcdhAgreement(_keys.Transport!, t.Ephemeral)], [], ProtocolLabels.TicketKek(t.Id, Uuid)),
-            new KeySpec($"session/kek/{t.Id}", KeyKind.Aes256, KeyUsage.Unwrap, Persistent: false));
         try
         {
-            Hsm.Unwrap(kek, t.WrappedKip, new KeySpec(TicketKeyLabel(t.Id, "kip"), KeyKind.Aes256, KeyUsage.Derive, Persistent: true, Wrappable: true));
-            Hsm.Unwrap(kek, t.WrappedEndKey, new KeySpec(TicketKeyLabel(t.Id, "kend"), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
+            var o = JObject.Parse(File.ReadAllText(path));
+            return new EndCertifier(ticket, (long)o["Count"]!, (string)o["ChainHead"]!, (string)o["Mode"]!, (string)o["Mac"]!);
         }
-        catch (SppsException e) when (e.Code.StartsWith("SPPS30", StringComparison.Ordinal))
+        catch (Exception e) when (e is JsonException or InvalidCastException or ArgumentException or NullReferenceException or FormatException)
         {
-            throw new SppsException(ErrorCodes.WrongHsm, $"Ticket {t.Spec.Name}'s keys do not unwrap with this M-HSM's transport key: the job was made for another M-HSM or altered.");
-        }
-        finally
-        {
-            Hsm.Destroy(kek);
-        }
-    }
-
-    private AuthCode ComputeAuthCode(DeviceEvidence e, string keyMode)
-    {
-        var kip = Hsm.FindKey(TicketKeyLabel(e.TicketId, "kip"))
-            ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {e.TicketId} has ended: its keys are destroyed.");
-        var nonce = RandomNumberGenerator.GetBytes(16);
-        var info = ProtocolLabels.DeviceKey(keyMode, e.TicketId, e.Dsn);
-        var session = new List<IKeyHandle>();
-        string? eph1 = null, eph2 = null;
-        try
-        {
-            IKeyHandle deviceKey;
-            var spec = new KeySpec($"session/kdev/{e.Dsn}", KeyKind.Aes256, KeyUsage.Wrap, Persistent: false);
-            switch (keyMode)
-            {
-                case "KFPE" or "KFP":
-                    var staticKey = X509CertificateLoader.LoadCertificate(e.Certificate!).PublicKey.ExportSubjectPublicKeyInfo();
-                    var first = Ephemeral(session);
-                    eph1 = Convert.ToBase64String(Hsm.GetPublicKey(first));
-                    var agreements = new List<EcdhAgreement> { new(first, staticKey) };
-                    if (keyMode == "KFPE")
-                    {
-                        if (e.EphemeralKey is null) throw new SppsException(ErrorCodes.DeviceProtocol, $"KFPE needs the device's ephemeral key; device {e.Dsn} sent none.");
-                        var second = Ephemeral(session);
-                        eph2 = Convert.ToBase64String(Hsm.GetPublicKey(second));
-                        agreements.Add(new EcdhAgreement(second, e.EphemeralKey));
-                    }
-                    deviceKey = Hsm.Derive(new EcdhHkdf(agreements, nonce, info), spec);
-                    break;
-                case "DFK":
-                    var lot = Hsm.FindKey("dfk/" + e.FactoryLot)
-                        ?? throw new SppsException(ErrorCodes.DfkMissing, $"No DFK database for factory lot '{e.FactoryLot}' is imported into this M-HSM: import the silicon vendor's DFK DB (spps-station import-dfk-db).");
-                    var factoryKey = Hsm.Derive(new KeyHkdf(lot, [], ProtocolLabels.FactoryKey(e.Dsn)), new KeySpec($"session/dfk/{e.Dsn}", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));
-                    session.Add(factoryKey);
-                    deviceKey = Hsm.Derive(new KeyHkdf(factoryKey, nonce, info), spec);
-                    break;
-                default:
-                    throw new SppsException(ErrorCodes.InvalidField, $"Unknown key mode {keyMode}.");
-            }
-            session.Add(deviceKey);
-            var wrapped = Hsm.Wrap(deviceKey, kip);
-            return new AuthCode(e.TicketId, e.Action, keyMode, e.Dsn, Convert.ToHexStringLower(nonce), eph1, eph2, Convert.ToBase64String(wrapped));
-        }
-        finally
-        {
-            foreach (var key in session) Hsm.Destroy(key);
-        }
-    }
-
-    private IKeyHandle Ephemeral(List<IKeyHandle> session)
-    {
-        var key = Hsm.Generate(new KeySpec("session/ephemeral", KeyKind.EcP384, KeyUsage.Derive, Persistent: false));
-        session.Add(key);
-        return key;
-    }
-
-    private void CheckGenuine(DeviceEvidence e)
-    {
-        if (e.Certificate is null)
-            throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} presented no device certificate.");
-        X509Certificate2 cert;
-        try { cert = X509CertificateLoader.LoadCertificate(e.Certificate); }
-        catch (CryptographicException) { throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn}'s certificate is not a valid X.509 certificate."); }
-        using (cert)
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.CustomTrustStore.AddRange(TrustedRoots().ToArray());
-            if (chain.ChainPolicy.CustomTrustStore.Count == 0)
-                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"No trusted silicon-vendor root in {Path.Combine(_env.Home, "trust")}: add the vendor's root certificate there.");
-            if (!chain.Build(cert))
-                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} is not genuine: its certificate does not chain to a trusted silicon-vendor root ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}).");
-            if (cert.GetNameInfo(X509NameType.SimpleName, false) != e.Dsn)
-                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} presented the certificate of device {cert.GetNameInfo(X509NameType.SimpleName, false)}.");
-        }
-    }
-
-    private IReadOnlyList<X509Certificate2> TrustedRoots()
-    {
-        lock (_trustGate)
-        {
-            if (_trustedRoots is { Count: > 0 }) return _trustedRoots;
-            var dir = Path.Combine(_env.Home, "trust");
-            _trustedRoots = Directory.Exists(dir)
-                ? Directory.EnumerateFiles(dir, "*.cer").Order(StringComparer.Ordinal).Select(X509CertificateLoader.LoadCertificateFromFile).ToList()
-                : [];
-            return _trustedRoots;
+            throw new SppsException(ErrorCodes.LedgerCorrupt, $"The stored end certifier of ticket {ticket} is damaged: the M-HSM state was tampered with.", new SourceLocation(path));
         }
     }
 
@@ -325,21 +204,9 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         try { db = JObject.Parse(json); }
         catch (JsonReaderException ex) { throw new SppsException(ErrorCodes.MalformedHeader, $"The DFK database is not valid JSON: {ex.Message}", new SourceLocation(path, ex.LineNumber, ex.LinePosition)); }
         var lot = (string?)db["lot"] ?? throw new SppsException(ErrorCodes.MissingField, "The DFK database has no 'lot'.", new SourceLocation(path));
-        var kek = Hsm.Derive(new EcdhHkdf([new EcdhAgreement(_keys.Transport!, Convert.FromBase64String((string)db["ephemeral"]!))], [],
-            System.Text.Encoding.UTF8.GetBytes($"SPPS DFK DB v1|{lot}|{Uuid}")), new KeySpec("session/dfk-kek", KeyKind.Aes256, KeyUsage.Unwrap, Persistent: false));
-        try
-        {
-            if (Hsm.FindKey("dfk/" + lot) is { } old) Hsm.Destroy(old);
-            Hsm.Unwrap(kek, Convert.FromBase64String((string)db["wrapped"]!), new KeySpec("dfk/" + lot, KeyKind.Aes256, KeyUsage.Derive, Persistent: true));
-        }
-        finally
-        {
-            Hsm.Destroy(kek);
-        }
+        _ticketKeys.ImportFactoryKey(lot, Convert.FromBase64String((string)db["ephemeral"]!), Convert.FromBase64String((string)db["wrapped"]!));
         return lot;
     }
-
-    public static string TicketKeyLabel(string ticketId, string part) => $"ticket/{ticketId}/{part}";
 
     public void Dispose() => _ledger.Dispose();
 }

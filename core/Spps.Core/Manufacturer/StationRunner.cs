@@ -1,21 +1,25 @@
 using Spps.Contracts.Programmers;
 using Spps.Core.Device;
+using Spps.Core.Domain;
 using Spps.Core.Protocol;
 using Spps.Device.Reference;
 
 namespace Spps.Core.Manufacturer;
 
-/// <summary>What happened on one board.</summary>
-public sealed record BoardResult(string Location, string? Dsn, string Action, bool Succeeded, string Message, string? ErrorCode, Coc? Coc);
+/// <summary>What happened on one board. A skipped board was left alone because its state did not fit the action (no code used).</summary>
+public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc, bool Skipped = false)
+{
+    public bool Failed => !Succeeded && !Skipped;
+}
 
 /// <summary>
 /// Runs one programming action on every device the programmer finds, boards in parallel (gang
 /// programming). Per device: identify, get the authorization code from the M-HSM, load it, send the
 /// bitstream (PROGRAM, VERIFY) or erase, then collect the CoC into the job project.
 /// </summary>
-public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job)
+public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobFile job, bool reprogram = false)
 {
-    public IReadOnlyList<BoardResult> Run(string action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report)
+    public IReadOnlyList<BoardResult> Run(ProgrammingAction action, IReadOnlyList<IJtagPort> ports, int parallelism, Action<BoardResult> report, CancellationToken cancel = default)
     {
         var chainDevice = job.Devices.OrderBy(d => d.HwLocation).First();
         var ticket = job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == chainDevice.Name)
@@ -25,13 +29,33 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
         var results = new BoardResult[ports.Count];
         Parallel.For(0, ports.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
-            results[i] = RunOne(ports[i], action, ticket, bitstream);
+            // Cancellation is checked only between boards: a board in flight finishes or fails on its own terms.
+            results[i] = cancel.IsCancellationRequested ? NotStarted(ports[i], action) : RunOne(ports[i], action, ticket, bitstream);
             report(results[i]);
         });
         return results;
     }
 
-    private BoardResult RunOne(IJtagPort port, string action, JobTicket ticket, JobBitstream bitstream)
+    /// <summary>Why this device cannot use a code for <paramref name="action"/> now, or null when it can.</summary>
+    private string? Unusable(ProgrammingAction action, DeviceState state, JobBitstream bitstream)
+    {
+        var holdsThisDesign = state.Programmed && state.DesignDigest == bitstream.DesignDigest;
+        if (action.NeedsProgrammedDevice && !state.Programmed)
+            return $"device {state.Dsn} is blank: no {action} code was used";
+        if (action == ProgrammingAction.Verify && !holdsThisDesign)
+            return $"device {state.Dsn} holds another design ({state.Design ?? "unknown"}): no VERIFY code was used";
+        if (action == ProgrammingAction.Program && holdsThisDesign && !reprogram)
+            return $"device {state.Dsn} already holds this design: no code was used (add -reprogram to program it again)";
+        return null;
+    }
+
+    private static BoardResult NotStarted(IJtagPort port, ProgrammingAction action)
+    {
+        port.Dispose();
+        return new BoardResult(port.Location, null, action, false, "not started: the run was cancelled (no code was used)", ErrorCodes.Cancelled, null);
+    }
+
+    private BoardResult RunOne(IJtagPort port, ProgrammingAction action, JobTicket ticket, JobBitstream bitstream)
     {
         string? dsn = null;
         try
@@ -42,14 +66,16 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
                 throw new SppsException(ErrorCodes.WrongDevice, $"IDCODE 0x{idcode:X8} is not a reference-family device (0x{JtagInstructions.ReferenceIdCode:X8}).");
             dsn = device.ReadDsn();
             var state = device.State();
-            var needsCert = ticket.KeyMode is "KFP" or "KFPE";
-            var evidence = new DeviceEvidence(ticket.Id, action, dsn,
-                needsCert ? device.Certificate() : null,
-                ticket.KeyMode == "KFPE" ? device.NewEphemeralKey() : null,
+            // Read before asking for a code: a code is spent only where the device can use it.
+            if (Unusable(action, state, bitstream) is { } why)
+                return new BoardResult(port.Location, dsn, action, false, why, ErrorCodes.DeviceStateRefused, null, Skipped: true);
+            var evidence = new DeviceEvidence(ticket.Id, action, Dsn.Parse(dsn, what => new SppsException(ErrorCodes.DeviceProtocol, $"The device reported {what}.")),
+                ticket.KeyMode.RequiresDeviceCertificate ? device.Certificate() : null,
+                ticket.KeyMode.RequiresDeviceEphemeral ? device.NewEphemeralKey() : null,
                 state.FactoryLot);
             var code = mhsm.IssueAuthCode(evidence);
             device.LoadAuthCode(code);
-            if (action == Actions.Erase)
+            if (!action.SendsBitstream)
             {
                 device.Erase();
             }
@@ -66,17 +92,14 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
             }
             return new BoardResult(port.Location, dsn, action, true, $"{action} succeeded on device {ticket.Spec.Device} (DSN {dsn})" + (coc is null ? "" : $", CoC {coc.Result}"), null, coc);
         }
-        catch (Exception e) when (e is SppsException or ProgrammerException or Spps.Contracts.Hsm.HsmException or IOException)
+        catch (SppsException e)
         {
             // One board's failure is that board's result; the others go on.
-            var code = e switch
-            {
-                SppsException s => s.Code,
-                ProgrammerException p => p.Code,
-                Spps.Contracts.Hsm.HsmException h => h.Code,
-                _ => ErrorCodes.DeviceProtocol,
-            };
-            return new BoardResult(port.Location, dsn, action, false, e is IOException ? $"I/O failure: {e.Message}" : e.Message, code, null);
+            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
+        }
+        catch (IOException e)
+        {
+            return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
         }
         finally
         {

@@ -46,10 +46,16 @@ public sealed class OwnerProject
     public static OwnerProject Load(string path)
     {
         if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"No Job Manager project at {path}.");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>A project from its JSON (a file's, or the record a job summary archives); <paramref name="path"/> names it in errors.</summary>
+    public static OwnerProject Parse(string json, string path)
+    {
         OwnerProject? project;
         try
         {
-            project = JsonConvert.DeserializeObject<OwnerProject>(File.ReadAllText(path), Json);
+            project = JsonConvert.DeserializeObject<OwnerProject>(json, Json);
         }
         catch (JsonException e)
         {
@@ -155,7 +161,7 @@ public sealed class TicketEntry
     public string? TicketId { get; set; }
     public string? WrappedEndKey { get; set; }
 
-    public TicketSpec Spec => new(Name, Device, Action, MaxDevice);
+    public TicketSpec Spec => new(Name, Device, Domain.ProgrammingAction.Parse(Action, what => new SppsException(ErrorCodes.ProjectInvalid, $"Ticket {Name}: the action must be {what}.")), MaxDevice);
 }
 
 public sealed class RequestRecord

@@ -1,24 +1,46 @@
-using Newtonsoft.Json.Linq;
 using Spps.Contracts.Hsm;
 using Spps.Core.Identifiers;
+using Spps.Core.Domain;
 using Spps.Core.Manufacturer;
+using Spps.Core.Manufacturer.Policy;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
 using Spps.Device.Reference;
 
 namespace Spps.Core.Owner;
 
-/// <summary>The outcome of checking one status file.</summary>
+/// <summary>What kind of warning the post-production check raised (callers decide on the kind, never on the text).</summary>
+public enum WarningKind
+{
+    /// <summary>A device received a code but returned no CoC (interrupted, or not yet reported).</summary>
+    DeviceWithoutCoc,
+    /// <summary>A device reported a result other than success.</summary>
+    DeviceResult,
+}
+
+/// <summary>A warning of the post-production check.</summary>
+public sealed record ValidationWarning(WarningKind Kind, string Message);
+
+/// <summary>One ticket as the check counted it from its verified ledger chain.</summary>
+public sealed record TicketCount(TicketId Id, string Name, ProgrammingAction Action, long MaxDevice, long Issued, string State);
+
+/// <summary>The outcome of checking one status file: the report lines, and the same facts typed.</summary>
 public sealed class ValidationReport
 {
     public List<string> Lines { get; } = new();
     public List<string> Failures { get; } = new();
-    public List<string> Warnings { get; } = new();
-    public JObject Data { get; } = new();
+    public List<ValidationWarning> Warnings { get; } = new();
+    public List<TicketCount> Tickets { get; } = new();
+    public string Job { get; set; } = "";
+    public string HsmTask { get; set; } = "";
+    public bool Final { get; set; }
+    public int CocsValid { get; set; }
+    public int CocsInvalid { get; set; }
+    public int CocsTotal { get; set; }
     public bool Valid => Failures.Count == 0;
 
     public void Fail(string message) { Failures.Add(message); Lines.Add("  FAILED: " + message); }
-    public void Warn(string message) { Warnings.Add(message); Lines.Add("  warning: " + message); }
+    public void Warn(WarningKind kind, string message) { Warnings.Add(new ValidationWarning(kind, message)); Lines.Add("  warning: " + message); }
 }
 
 /// <summary>
@@ -47,13 +69,12 @@ public static class StatusValidator
         if (task.Exports.All(e => e.Digest != status.JobDigest))
             report.Fail("the status is for a job file this project never exported");
 
-        var ticketsData = new JArray();
         var issuedByTicket = new Dictionary<string, HashSet<string>>();
         foreach (var st in status.Tickets)
         {
-            var entry = task.Tickets.FirstOrDefault(t => t.TicketId == st.Id);
+            var entry = task.Tickets.FirstOrDefault(t => t.TicketId == st.Id.Value);
             report.Lines.Add("");
-            report.Lines.Add($"Ticket ID: {HsmUuid.Display(st.Id)}");
+            report.Lines.Add($"Ticket ID: {st.Id.Display}");
             report.Lines.Add($"Ticket Name: {st.Spec.Name}");
             report.Lines.Add($"Device Name: {st.Spec.Device}");
             report.Lines.Add($"Action: {st.Spec.Action}");
@@ -63,29 +84,25 @@ public static class StatusValidator
                 continue;
             }
             var dsns = CheckChain(st, report);
-            issuedByTicket[st.Id] = dsns;
+            issuedByTicket[st.Id.Value] = dsns;
             var left = st.Spec.MaxDevice < 0 ? "unlimited" : Math.Max(0, st.Spec.MaxDevice - dsns.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
             report.Lines.Add($"Devices authorized: {dsns.Count} of {st.Spec.MaxText}; codes left: {(st.State == "active" ? left : "0")}; state: {st.State}");
             if (st.Issued != dsns.Count) report.Fail($"ticket {st.Spec.Name} claims {st.Issued} devices but its ledger records {dsns.Count}");
             if (st.Spec.MaxDevice >= 0 && dsns.Count > st.Spec.MaxDevice) report.Fail($"ticket {st.Spec.Name}: {dsns.Count} devices, more than max_device {st.Spec.MaxDevice} (overbuild)");
             if (status.Final) CheckCertifier(st, entry, hsm, master, reply.MHsmUuid, report);
-            ticketsData.Add(new JObject { ["ticket_id"] = st.Id, ["name"] = st.Spec.Name, ["action"] = st.Spec.Action, ["max_device"] = st.Spec.MaxDevice, ["issued"] = dsns.Count, ["state"] = st.State });
+            report.Tickets.Add(new TicketCount(st.Id, st.Spec.Name, st.Spec.Action, st.Spec.MaxDevice, dsns.Count, st.State));
         }
-        foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id != t.TicketId)))
+        foreach (var missing in task.Tickets.Where(t => status.Tickets.All(s => s.Id.Value != t.TicketId)))
             report.Fail($"ticket {missing.Name} is missing from the status");
 
         var (valid, invalid) = CheckCocs(project, job, task, status, issuedByTicket, hsm, master, report);
         report.Lines.Add("");
         report.Lines.Add($"Certificates of Conformance: {valid} valid, {invalid} invalid, {status.Cocs.Count} in all");
         report.Lines.Add(report.Valid ? "Job status is VALID." : $"Job status is INVALID: {report.Failures.Count} problem(s).");
-        report.Data["job"] = status.Job;
-        report.Data["hsm_task"] = status.HsmTask;
-        report.Data["final"] = status.Final;
-        report.Data["valid"] = report.Valid;
-        report.Data["tickets"] = ticketsData;
-        report.Data["cocs"] = new JObject { ["valid"] = valid, ["invalid"] = invalid, ["total"] = status.Cocs.Count };
-        report.Data["failures"] = new JArray(report.Failures);
-        report.Data["warnings"] = new JArray(report.Warnings);
+        report.Job = status.Job;
+        report.HsmTask = status.HsmTask;
+        report.Final = status.Final;
+        (report.CocsValid, report.CocsInvalid, report.CocsTotal) = (valid, invalid, status.Cocs.Count);
         return report;
     }
 
@@ -105,19 +122,19 @@ public static class StatusValidator
                 return dsns;
             }
             head = r.Hash;
-            switch (r.Type)
+            switch (r.Event)
             {
-                case LedgerRecord.Load: sawLoad = true; break;
-                case LedgerRecord.End: sawEnd = true; break;
-                case LedgerRecord.Issue when sawEnd:
+                case TicketLoaded: sawLoad = true; break;
+                case TicketEnded: sawEnd = true; break;
+                case CodeIssued when sawEnd:
                     report.Fail($"ticket {st.Spec.Name}: a code was issued after the ticket ended");
                     break;
-                case LedgerRecord.Issue:
-                    if (!dsns.Add((string)r.Data["dsn"]!)) report.Fail($"ticket {st.Spec.Name}: device {(string)r.Data["dsn"]!} was counted twice");
+                case CodeIssued issued:
+                    if (!dsns.Add(issued.Dsn.Value)) report.Fail($"ticket {st.Spec.Name}: device {issued.Dsn} was counted twice");
                     break;
             }
         }
-        if (st.Records.Count == 0 || st.Records[0].Type != LedgerRecord.Reserve) report.Fail($"ticket {st.Spec.Name}: its ledger chain does not start with the reservation");
+        if (st.Records.Count == 0 || st.Records[0].Event is not TicketReserved) report.Fail($"ticket {st.Spec.Name}: its ledger chain does not start with the reservation");
         if (!sawLoad) report.Fail($"ticket {st.Spec.Name}: its ledger chain has no job load");
         if (st.State != "active" && !sawEnd) report.Fail($"ticket {st.Spec.Name} is {st.State} but its chain has no end record");
         return dsns;
@@ -125,13 +142,13 @@ public static class StatusValidator
 
     private static void CheckCertifier(StatusTicket st, TicketEntry entry, IHsm hsm, IKeyHandle master, string mhsmUuid, ValidationReport report)
     {
-        var end = st.Records.LastOrDefault(r => r.Type == LedgerRecord.End);
-        if (st.Certifier is not { } c || end is null)
+        var endRecord = st.Records.LastOrDefault(r => r.Event is TicketEnded);
+        if (st.Certifier is not { } c || endRecord?.Event is not TicketEnded end)
         {
             report.Fail($"ticket {st.Spec.Name}: no end certifier");
             return;
         }
-        if (c.Count != (long)end.Data["count"]! || c.ChainHead != (string)end.Data["chain_head"]! || c.Mode != (string)end.Data["mode"]! || c.ChainHead != end.TicketPrev)
+        if (c.Count != end.Count || c.ChainHead != end.ChainHead || c.Mode != end.ModeName || c.ChainHead != endRecord.TicketPrev)
         {
             report.Fail($"ticket {st.Spec.Name}: the end certifier does not match the ledger");
             return;
@@ -139,7 +156,7 @@ public static class StatusValidator
         var endKey = hsm.Unwrap(master, Convert.FromBase64String(entry.WrappedEndKey!), new KeySpec("session/kend", KeyKind.Aes256, KeyUsage.Mac, Persistent: false));
         try
         {
-            var expected = Convert.ToHexStringLower(hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(st.Id, c.Count, c.ChainHead, c.Mode, mhsmUuid)));
+            var expected = Convert.ToHexStringLower(hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(st.Id.Value, c.Count, c.ChainHead, c.Mode, mhsmUuid)));
             if (expected != c.Mac) report.Fail($"ticket {st.Spec.Name}: the end certifier's MAC is invalid (forged or altered)");
             else report.Lines.Add($"End certifier: valid ({c.Mode}, {c.Count} device(s); ticket keys destroyed in the M-HSM)");
         }
@@ -185,7 +202,7 @@ public static class StatusValidator
                 if (coc.DesignDigest != bitstreams[coc.TicketId].DesignDigest) { invalid++; report.Fail($"CoC of device {coc.Dsn} reports design digest {coc.DesignDigest[..Math.Min(16, coc.DesignDigest.Length)]}…, not the job's"); continue; }
                 if (coc.Action != ticket.Action) { invalid++; report.Fail($"CoC of device {coc.Dsn} is for {coc.Action} under a {ticket.Action} ticket"); continue; }
                 if (!issued.TryGetValue(coc.TicketId, out var dsns) || !dsns.Contains(coc.Dsn)) { invalid++; report.Fail($"CoC of device {coc.Dsn} has no authorization code in the ledger"); continue; }
-                if (coc.Result is not ("PROGRAMMED" or "VERIFIED" or "ERASED")) report.Warn($"device {coc.Dsn}: {coc.Action} result {coc.Result}");
+                if (coc.Result is not ("PROGRAMMED" or "VERIFIED" or "ERASED")) report.Warn(WarningKind.DeviceResult, $"device {coc.Dsn}: {coc.Action} result {coc.Result}");
                 covered.Add((coc.TicketId, coc.Dsn));
                 valid++;
             }
@@ -194,11 +211,21 @@ public static class StatusValidator
         {
             foreach (var key in cocKeys.Values) hsm.Destroy(key);
         }
+        // One PROGRAM code, one device, one CoC: more means a device was programmed more than once.
+        bool IsProgram(string ticketId) => tickets.TryGetValue(ticketId, out var t) && t.Action == ProgrammingAction.Program.Name;
+        foreach (var group in status.Cocs.Where(c => IsProgram(c.TicketId)).GroupBy(c => (c.TicketId, c.Dsn)).Where(g => g.Count() > 1))
+            report.Fail($"device {group.Key.Dsn} returned {group.Count()} CoCs under one code of ticket {tickets.GetValueOrDefault(group.Key.TicketId)?.Name ?? group.Key.TicketId}: it was programmed more than once");
+        foreach (var (ticketId, dsns) in issued.Where(i => IsProgram(i.Key)))
+        {
+            var cocCount = status.Cocs.Count(c => c.TicketId == ticketId);
+            if (cocCount > dsns.Count)
+                report.Fail($"ticket {task.Tickets.First(t => t.TicketId == ticketId).Name}: {cocCount} CoCs for {dsns.Count} device(s) with a code");
+        }
         foreach (var (ticketId, dsns) in issued)
         {
             var ticket = task.Tickets.First(t => t.TicketId == ticketId);
             foreach (var dsn in dsns.Where(d => !covered.Contains((ticketId, d))))
-                report.Warn($"ticket {ticket.Name}: device {dsn} received a code but returned no CoC (interrupted, or not yet reported)");
+                report.Warn(WarningKind.DeviceWithoutCoc, $"ticket {ticket.Name}: device {dsn} received a code but returned no CoC (interrupted, or not yet reported)");
         }
         return (valid, invalid);
     }

@@ -27,12 +27,12 @@ public sealed class PluginCatalog
             .ToList();
     }
 
-    public static PluginCatalog ForHost(Func<string, string?> environment)
+    /// <summary>The plugin roots of a host: <paramref name="extra"/> (SPPS_PLUGIN_PATH, see SiteOptions), then plugins/ beside the program.</summary>
+    public static PluginCatalog ForHost(string? extra, string? beside = null)
     {
         var roots = new List<string>();
-        var extra = environment("SPPS_PLUGIN_PATH");
         if (!string.IsNullOrEmpty(extra)) roots.AddRange(extra.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
-        roots.Add(Path.Combine(AppContext.BaseDirectory, "plugins"));
+        roots.Add(beside ?? Path.Combine(AppContext.BaseDirectory, "plugins"));
         return new PluginCatalog(roots);
     }
 

@@ -46,8 +46,8 @@ public sealed record JobFile(
             HeaderFields.Hex(file, b, "design_digest", 32), HeaderFields.Long(file, b, "offset", 0), HeaderFields.Long(file, b, "length", 0),
             HeaderFields.Long(file, b, "plaintext_length", 0), (int)HeaderFields.Long(file, b, "segment_size", 1))).ToList();
         var tickets = HeaderFields.Objects(file, h, "tickets").Select(t => new JobTicket(
-            HeaderFields.String(file, t, "ticket_id"), JobRequest.ReadTicket(file, t), HeaderFields.String(file, t, "bitstream"),
-            HeaderFields.String(file, t, "key_mode"), HeaderFields.Bool(file, t, "generate_coc"), HeaderFields.Base64(file, t, "ephemeral"),
+            HeaderFields.TicketId(file, t, "ticket_id"), JobRequest.ReadTicket(file, t), HeaderFields.String(file, t, "bitstream"),
+            HeaderFields.KeyMode(file, t, "key_mode"), HeaderFields.Bool(file, t, "generate_coc"), HeaderFields.Base64(file, t, "ephemeral"),
             HeaderFields.Base64(file, t, "wrapped_kip"), HeaderFields.Base64(file, t, "wrapped_end_key"))).ToList();
         var result = new JobFile(file, HeaderFields.String(file, job, "name"), HeaderFields.String(file, job, "type"), HeaderFields.String(file, h, "hsm_task"),
             HeaderFields.String(file, uhsm, "uuid"), uhsmKey, HeaderFields.String(file, mhsm, "uuid"), HeaderFields.Hex(file, mhsm, "identity_fingerprint", 48),

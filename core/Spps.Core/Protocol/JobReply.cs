@@ -13,7 +13,7 @@ public sealed record JobReply(SppsFile File, string RequestDigest, string MHsmUu
     public const string Kind = "job-reply";
     public const int Version = 1;
 
-    public static void Write(string path, JobRequest request, string mhsmUuid, byte[] identityKey, byte[] transportKey, IReadOnlyDictionary<string, string> ticketIds, Func<byte[], (string, byte[])> sign)
+    public static void Write(string path, JobRequest request, string mhsmUuid, byte[] identityKey, byte[] transportKey, IReadOnlyDictionary<string, Domain.TicketId> ticketIds, Func<byte[], (string, byte[])> sign)
     {
         var header = new JObject
         {
@@ -27,7 +27,7 @@ public sealed record JobReply(SppsFile File, string RequestDigest, string MHsmUu
                 ["identity_key"] = Convert.ToBase64String(identityKey),
                 ["transport_key"] = Convert.ToBase64String(transportKey),
             },
-            ["tickets"] = new JArray(request.Tickets.Select(t => new JObject { ["name"] = t.Name, ["ticket_id"] = ticketIds[t.Name] })),
+            ["tickets"] = new JArray(request.Tickets.Select(t => new JObject { ["name"] = t.Name, ["ticket_id"] = ticketIds[t.Name].Value })),
             ["created"] = DateTimeOffset.UtcNow.ToString("O"),
         };
         SppsFile.Write(path, Kind, header, sign);

@@ -1,5 +1,6 @@
 using Newtonsoft.Json.Linq;
 using Spps.Core.Crypto;
+using Spps.Core.Domain;
 using Spps.Core.Formats;
 
 namespace Spps.Core.Protocol;
@@ -20,7 +21,7 @@ public sealed record JobRequest(SppsFile File, string Job, string HsmTask, strin
             ["u_hsm"] = new JObject { ["uuid"] = uhsmUuid, ["identity_key"] = Convert.ToBase64String(uhsmKey) },
             ["m_hsm_uuid"] = mhsmUuid,
             ["nonce"] = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
-            ["tickets"] = new JArray(tickets.Select(t => new JObject { ["name"] = t.Name, ["device"] = t.Device, ["action"] = t.Action, ["max_device"] = t.MaxDevice })),
+            ["tickets"] = new JArray(tickets.Select(t => new JObject { ["name"] = t.Name, ["device"] = t.Device, ["action"] = t.Action.Name, ["max_device"] = t.MaxDevice })),
             ["created"] = DateTimeOffset.UtcNow.ToString("O"),
         };
         SppsFile.Write(path, Kind, header, sign);
@@ -44,9 +45,9 @@ public sealed record JobRequest(SppsFile File, string Job, string HsmTask, strin
     public static TicketSpec ReadTicket(SppsFile file, JObject t)
     {
         var action = HeaderFields.String(file, t, "action");
-        if (!Actions.All.Contains(action)) throw HeaderFields.Invalid(file, t["action"], "action", "PROGRAM, VERIFY or ERASE");
+        if (!ProgrammingAction.TryParse(action, out var parsed) || parsed.Name != action) throw HeaderFields.Invalid(file, t["action"], "action", "PROGRAM, VERIFY or ERASE");
         var max = HeaderFields.Long(file, t, "max_device", -1);
         if (max == 0) throw HeaderFields.Invalid(file, t["max_device"], "max_device", "a positive count or -1 (unlimited)");
-        return new TicketSpec(HeaderFields.String(file, t, "name"), HeaderFields.String(file, t, "device"), action, max);
+        return new TicketSpec(HeaderFields.String(file, t, "name"), HeaderFields.String(file, t, "device"), parsed, max);
     }
 }

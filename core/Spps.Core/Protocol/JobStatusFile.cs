@@ -1,5 +1,6 @@
 using Newtonsoft.Json.Linq;
 using Spps.Core.Crypto;
+using Spps.Core.Domain;
 using Spps.Core.Formats;
 using Spps.Core.Manufacturer;
 using Spps.Device.Reference;
@@ -7,7 +8,7 @@ using Spps.Device.Reference;
 namespace Spps.Core.Protocol;
 
 /// <summary>One ticket in a status file: its spec, counts, its full ledger chain and (when ended) its certifier.</summary>
-public sealed record StatusTicket(string Id, TicketSpec Spec, long Issued, string State, IReadOnlyList<LedgerRecord> Records, EndCertifier? Certifier);
+public sealed record StatusTicket(TicketId Id, TicketSpec Spec, long Issued, string State, IReadOnlyList<LedgerRecord> Records, EndCertifier? Certifier);
 
 /// <summary>
 /// A job status (intermediate from get_job_status, final from complete_prog_job): per ticket the ledger
@@ -33,10 +34,10 @@ public sealed record JobStatusFile(SppsFile File, bool Final, string Job, string
             ["ledger"] = new JObject { ["count"] = mhsm.Ledger.Count, ["head"] = mhsm.Ledger.Head },
             ["tickets"] = new JArray(tickets.Select(t => new JObject
             {
-                ["ticket_id"] = t.Id,
+                ["ticket_id"] = t.Id.Value,
                 ["name"] = t.Spec.Name,
                 ["device"] = t.Spec.Device,
-                ["action"] = t.Spec.Action,
+                ["action"] = t.Spec.Action.Name,
                 ["max_device"] = t.Spec.MaxDevice,
                 ["issued"] = t.Issued,
                 ["state"] = t.State,
@@ -73,9 +74,9 @@ public sealed record JobStatusFile(SppsFile File, bool Final, string Job, string
                 .ToList();
             EndCertifier? certifier = null;
             if (t["end_certifier"] is JObject c)
-                certifier = new EndCertifier(HeaderFields.String(file, t, "ticket_id"), HeaderFields.Long(file, c, "count", 0),
+                certifier = new EndCertifier(HeaderFields.TicketId(file, t, "ticket_id"), HeaderFields.Long(file, c, "count", 0),
                     HeaderFields.Hex(file, c, "chain_head", 32), HeaderFields.String(file, c, "mode"), HeaderFields.Hex(file, c, "mac", 16));
-            tickets.Add(new StatusTicket(HeaderFields.String(file, t, "ticket_id"), JobRequest.ReadTicket(file, t), HeaderFields.Long(file, t, "issued", 0),
+            tickets.Add(new StatusTicket(HeaderFields.TicketId(file, t, "ticket_id"), JobRequest.ReadTicket(file, t), HeaderFields.Long(file, t, "issued", 0),
                 HeaderFields.String(file, t, "state"), records, certifier));
         }
         var cocs = HeaderFields.Objects(file, h, "cocs").Select(c => new Coc(

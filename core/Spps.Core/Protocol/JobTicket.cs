@@ -1,3 +1,5 @@
+using Spps.Core.Domain;
+
 namespace Spps.Core.Protocol;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Spps.Core.Protocol;
 /// KEK = HKDF-SHA-384(ECDH(Ephemeral, M-HSM transport key), salt = empty, info = ProtocolLabels.TicketKek),
 /// WrappedKip = AES-KWP(KEK, KIP), WrappedEndKey = AES-KWP(KEK, K_end).
 /// </summary>
-public sealed record JobTicket(string Id, TicketSpec Spec, string Bitstream, string KeyMode, bool GenerateCoc, byte[] Ephemeral, byte[] WrappedKip, byte[] WrappedEndKey);
+public sealed record JobTicket(TicketId Id, TicketSpec Spec, string Bitstream, KeyMode KeyMode, bool GenerateCoc, byte[] Ephemeral, byte[] WrappedKip, byte[] WrappedEndKey);
 
 /// <summary>A bitstream inside a .job: its header (exact bytes, the AEAD's associated data) and where its ciphertext is in the payload.</summary>
 public sealed record JobBitstream(string Name, string HeaderJson, string Design, string DesignDigest, long Offset, long Length, long PlaintextLength, int SegmentSize);

@@ -18,8 +18,8 @@ namespace Spps.Core.Service;
 /// </summary>
 public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
 {
-    public const string AddressVariable = "SPPS_MHSM";
-    public const string CredentialsVariable = "SPPS_MHSM_CREDENTIALS";
+    public const string AddressVariable = Site.SiteOptions.MhsmVariable;
+    public const string CredentialsVariable = Site.SiteOptions.MhsmCredentialsVariable;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
     private readonly IReadOnlyList<MhsmAddress> _addresses;
     private readonly GrpcChannel[] _channels;
@@ -41,18 +41,19 @@ public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
         : $"the M-HSM service at {string.Join(", ", _addresses)} (failover in that order)";
 
     /// <summary>
-    /// The service this station is configured for: <paramref name="addresses"/> (--mhsm) or SPPS_MHSM, with
-    /// credentials from SPPS_MHSM_CREDENTIALS when an address is https. Null when neither is set.
+    /// The service this station is configured for: <paramref name="addresses"/> (--mhsm, else SPPS_MHSM as
+    /// <see cref="Site.SiteOptions"/> resolved it), with credentials from <paramref name="credentialsFolder"/>
+    /// (SPPS_MHSM_CREDENTIALS) when an address is https. Null when no address is set.
     /// </summary>
-    public static MhsmClient? FromSettings(string? addresses, Func<string, string?> variable, Func<string, string> resolve)
+    public static MhsmClient? FromSettings(string? addresses, string? credentialsFolder, Func<string, string> resolve)
     {
-        var list = addresses ?? variable(AddressVariable);
+        var list = addresses;
         if (string.IsNullOrWhiteSpace(list)) return null;
         var parsed = MhsmAddress.ParseList(list);
         TlsFiles? credentials = null;
         if (parsed.Any(a => !a.IsUnix))
         {
-            var dir = variable(CredentialsVariable)
+            var dir = credentialsFolder
                 ?? throw new SppsException(ErrorCodes.SiteCredentialsInvalid, $"{AddressVariable} names an https service, but {CredentialsVariable} is not set: point it at the folder 'spps-station mhsm enroll --station NAME --out DIR' wrote.");
             credentials = TlsFiles.Load(resolve(dir));
         }

@@ -7,21 +7,25 @@ public static class RpcErrors
 {
     public const string CodeTrailer = "spps-error-code";
 
-    public static RpcException ToRpc(string code, string message)
+    public static RpcException ToRpc(ErrorCode code, string message)
     {
-        var status = code switch
-        {
-            ErrorCodes.StationNotAuthorized => StatusCode.PermissionDenied,
-            ErrorCodes.Overbuild => StatusCode.ResourceExhausted,
-            ErrorCodes.LedgerUnavailable or ErrorCodes.ServiceUnavailable => StatusCode.Unavailable,
-            ErrorCodes.TicketNotActive or ErrorCodes.ActionNotAuthorized or ErrorCodes.DeviceNotGenuine or ErrorCodes.DfkMissing => StatusCode.FailedPrecondition,
-            ErrorCodes.LedgerCorrupt => StatusCode.DataLoss,
-            _ => StatusCode.InvalidArgument,
-        };
-        return new RpcException(new Status(status, message), new Metadata { { CodeTrailer, code } });
+        var status =
+            code == ErrorCodes.StationNotAuthorized ? StatusCode.PermissionDenied :
+            code == ErrorCodes.Overbuild ? StatusCode.ResourceExhausted :
+            code == ErrorCodes.LedgerUnavailable || code == ErrorCodes.ServiceUnavailable ? StatusCode.Unavailable :
+            code == ErrorCodes.TicketNotActive || code == ErrorCodes.ActionNotAuthorized || code == ErrorCodes.DeviceNotGenuine || code == ErrorCodes.DfkMissing
+                ? StatusCode.FailedPrecondition :
+            code == ErrorCodes.LedgerCorrupt ? StatusCode.DataLoss :
+            StatusCode.InvalidArgument;
+        return new RpcException(new Status(status, message), new Metadata { { CodeTrailer, code.Id } });
     }
 
-    /// <summary>The SPPS error a refused call carries, or null when the call failed below the protocol (transport, crash).</summary>
+    /// <summary>
+    /// The SPPS error a refused call carries, or null when the call failed below the protocol (transport, crash).
+    /// A code this build does not know (a newer service) is reported as the service being unusable, with its ID.
+    /// </summary>
     public static SppsException? FromRpc(RpcException e) =>
-        e.Trailers.GetValue(CodeTrailer) is { } code ? new SppsException(code, e.Status.Detail) : null;
+        e.Trailers.GetValue(CodeTrailer) is not { } id ? null
+        : ErrorCodes.Find(id) is { } code ? new SppsException(code, e.Status.Detail)
+        : new SppsException(ErrorCodes.ServiceUnavailable, $"The M-HSM service answered with code {id}, which this station does not know ({e.Status.Detail}): update the station.");
 }

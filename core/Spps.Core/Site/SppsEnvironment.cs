@@ -13,27 +13,28 @@ public sealed class SppsEnvironment : IDisposable
     private readonly Dictionary<string, IHsm> _hsms = new(StringComparer.Ordinal);
     private readonly Func<string, string?> _variables;
 
-    public SppsEnvironment(string home, string workingDirectory, Func<string, string?> variables, Action<string> notice, PluginCatalog plugins)
+    public SppsEnvironment(SiteOptions options, string workingDirectory, Func<string, string?> variables, Action<string> notice, PluginCatalog plugins)
     {
-        Home = Path.GetFullPath(home);
+        Options = options;
+        Home = options.Home;
         WorkingDirectory = Path.GetFullPath(workingDirectory);
         _variables = variables;
         Notice = notice;
         Plugins = plugins;
     }
 
+    public SiteOptions Options { get; }
     public string Home { get; }
     public string WorkingDirectory { get; }
     public Action<string> Notice { get; }
     public PluginCatalog Plugins { get; }
 
-    public static SppsEnvironment FromProcess(Action<string> notice, string? workingDirectory = null)
+    /// <summary>This process's site: options from the environment, overridden by <paramref name="options"/> when given.</summary>
+    public static SppsEnvironment FromProcess(Action<string> notice, string? workingDirectory = null, SiteOptions? options = null)
     {
-        var home = Environment.GetEnvironmentVariable("SPPS_HOME");
-        if (string.IsNullOrEmpty(home))
-            home = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".spps");
-        return new SppsEnvironment(home, workingDirectory ?? Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariable, notice,
-            PluginCatalog.ForHost(Environment.GetEnvironmentVariable));
+        options ??= SiteOptions.Resolve(Environment.GetEnvironmentVariable);
+        return new SppsEnvironment(options, workingDirectory ?? Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariable, notice,
+            PluginCatalog.ForHost(options.PluginPath));
     }
 
     public string? Variable(string name) => _variables(name);
@@ -49,15 +50,7 @@ public sealed class SppsEnvironment : IDisposable
         {
             if (_hsms.TryGetValue(locator, out var open)) return open;
             var provider = Plugins.HsmProviderFor(locator);
-            IHsm hsm;
-            try
-            {
-                hsm = provider.Open(new HsmOpenOptions(locator, uuid, Home, create, _variables, Notice));
-            }
-            catch (HsmException e)
-            {
-                throw new SppsException(e.Code, e.Message);
-            }
+            var hsm = provider.Open(new HsmOpenOptions(locator, uuid, Home, create, _variables, Notice));
             _hsms[locator] = hsm;
             return hsm;
         }

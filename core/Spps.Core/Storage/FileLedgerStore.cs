@@ -21,7 +21,7 @@ public sealed class FileLedgerStore : ILedgerStore
         Directory.CreateDirectory(directory);
         Location = Path.Combine(directory, FileName);
         _lockPath = Path.Combine(directory, "ledger.lock");
-        _file = new FileStream(Location, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        _file = new FileStream(Location, AtomicFile.AppendOptions(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1)); // 0640 at most, whatever the umask
     }
 
     public string Location { get; }

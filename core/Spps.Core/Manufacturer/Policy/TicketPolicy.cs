@@ -1,0 +1,96 @@
+using Spps.Core.Domain;
+
+namespace Spps.Core.Manufacturer.Policy;
+
+/// <summary>What a device asks for: a code for one action under one ticket. <paramref name="Station"/> is the station the M-HSM service authenticated (null in process); a counted device records it.</summary>
+public sealed record IssueRequest(TicketId Ticket, ProgrammingAction Action, Dsn Dsn, bool HasCertificate, bool HasEphemeralKey, string? Station = null);
+
+/// <summary>The policy's answer to an <see cref="IssueRequest"/>.</summary>
+public abstract record IssueDecision
+{
+    private IssueDecision() { }
+
+    /// <summary>A new device: record <see cref="Event"/> durably, then compute the code.</summary>
+    public sealed record Count(CodeIssued Event, KeyMode KeyMode) : IssueDecision;
+
+    /// <summary>A device already counted (a retry after a failure): the code is free.</summary>
+    public sealed record Retry(KeyMode KeyMode) : IssueDecision;
+
+    /// <summary>No code; <see cref="Error"/> says why.</summary>
+    public sealed record Refuse(SppsException Error) : IssueDecision;
+}
+
+/// <summary>
+/// The overbuild rule, pure: no HSM, no files. Given a ticket's state and a request, decides whether a
+/// device is counted, is a free retry, or is refused. The M-HSM records the decision's event durably
+/// before any code exists, so a crash can lose a code but never hand out one that is not counted.
+/// </summary>
+public static class TicketPolicy
+{
+    public static IssueDecision Decide(TicketState? state, IssueRequest request)
+    {
+        if (state is null || !state.Loaded)
+            return new IssueDecision.Refuse(PolicyErrors.NotLoaded(request.Ticket));
+        var load = state.Load!;
+        if (state.Ended)
+            return new IssueDecision.Refuse(PolicyErrors.Ended(state));
+        if (load.Action != request.Action)
+            return new IssueDecision.Refuse(PolicyErrors.WrongAction(state, request.Action));
+        if (load.KeyMode.RequiresDeviceCertificate && !request.HasCertificate)
+            return new IssueDecision.Refuse(PolicyErrors.NoCertificate(request.Dsn, load.KeyMode));
+        if (load.KeyMode.RequiresDeviceEphemeral && !request.HasEphemeralKey)
+            return new IssueDecision.Refuse(PolicyErrors.NoEphemeral(request.Dsn, load.KeyMode));
+        if (state.HasDevice(request.Dsn))
+            return new IssueDecision.Retry(load.KeyMode);
+        if (!state.Unlimited && state.Issued >= state.MaxDevice)
+            return new IssueDecision.Refuse(PolicyErrors.Overbuild(state, request.Dsn));
+        return new IssueDecision.Count(new CodeIssued(request.Ticket, request.Dsn, state.Issued + 1, request.Station), load.KeyMode);
+    }
+
+    /// <summary>Whether a ticket may be loaded from a job: reserved here, for what the job says, never loaded, not ended.</summary>
+    public static SppsException? CheckLoad(TicketState? state, TicketLoaded load, string uhsmKey, SourceLocation where)
+    {
+        if (state?.Reservation is not { } r)
+            return new SppsException(ErrorCodes.TicketNotReserved, $"Ticket {load.Name} ({load.Ticket}) was never reserved by this M-HSM: the job was not made from one of its replies.", where);
+        if (r.UHsmKey != uhsmKey || r.Name != load.Name || r.Action != load.Action || r.MaxDevice != load.MaxDevice || r.Device != load.Device)
+            return new SppsException(ErrorCodes.TicketNotReserved, $"Ticket {load.Name} ({load.Ticket}) differs from what was requested (signer, action, device or max_device).", where);
+        if (state.Ended)
+            return new SppsException(ErrorCodes.TicketNotActive, $"Ticket {load.Name} ({load.Ticket}) has ended; it cannot be loaded again.", where);
+        if (state.Loaded)
+            return new SppsException(ErrorCodes.TicketAlreadyLoaded, $"Ticket {load.Name} ({load.Ticket}) is already loaded into this M-HSM: a job is loaded once, and its counters are never reset. Open the existing job project instead.", where);
+        return null;
+    }
+
+    /// <summary>How a ticket ends now, or null when it has ended already.</summary>
+    public static TicketEndMode? EndMode(TicketState state, bool terminate) =>
+        state.Ended ? null : !state.Unlimited && state.Left == 0 ? TicketEndMode.Ended : terminate ? TicketEndMode.Terminated : TicketEndMode.Ended;
+
+    /// <summary>The tickets that still have codes, which block an end without -terminate.</summary>
+    public static IReadOnlyList<TicketState> WithCodesLeft(IEnumerable<TicketState> states) =>
+        states.Where(s => !s.Ended && !s.Unlimited && s.Left > 0).ToList();
+}
+
+/// <summary>Every refusal of the ticket policy, with its code and message in one place.</summary>
+public static class PolicyErrors
+{
+    public static SppsException NotLoaded(TicketId ticket) =>
+        new(ErrorCodes.TicketNotActive, $"Ticket {ticket} is not loaded into this M-HSM.");
+
+    public static SppsException Ended(TicketState state) =>
+        new(ErrorCodes.TicketNotActive, $"Ticket {state.Name} ({state.Id}) has ended: no more authorization codes.");
+
+    public static SppsException WrongAction(TicketState state, ProgrammingAction asked) =>
+        new(ErrorCodes.ActionNotAuthorized, $"Ticket {state.Name} authorizes {state.Load!.Action}, not {asked}.");
+
+    public static SppsException NoCertificate(Dsn dsn, KeyMode mode) =>
+        new(ErrorCodes.DeviceNotGenuine, $"Device {dsn} presented no device certificate; key mode {mode} needs one.");
+
+    public static SppsException NoEphemeral(Dsn dsn, KeyMode mode) =>
+        new(ErrorCodes.DeviceProtocol, $"Key mode {mode} needs the device's ephemeral key; device {dsn} sent none.");
+
+    public static SppsException Overbuild(TicketState state, Dsn dsn) =>
+        new(ErrorCodes.Overbuild, $"Ticket {state.Name} has no authorization codes left ({state.Issued} of {state.MaxDevice} used): device {dsn} is refused.");
+
+    public static SppsException CodesRemain(IEnumerable<TicketState> open) =>
+        new(ErrorCodes.CodesRemain, $"Authorization codes remain ({string.Join(", ", open.Select(s => $"{s.Name}: {s.Left} left"))}). Finish production, or add -terminate to end the job early.");
+}

@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Spps.Contracts.Hsm;
+using Spps.Core.Domain;
+using Spps.Core.Protocol;
+using Spps.Core.Site;
+using Spps.Device.Reference;
+
+namespace Spps.Core.Manufacturer;
+
+/// <summary>
+/// The M-HSM's HSM work for tickets: unwrapping a ticket's KIP and K_end at load, computing a device's
+/// authorization code (K_dev by key mode, then AES-KWP(K_dev, KIP)), certifying a ticket's end under K_end
+/// and destroying its keys, and importing DFK databases. No policy lives here: callers decide first.
+/// </summary>
+public sealed class TicketKeys(RoleKeys keys, string uuid)
+{
+    private IHsm Hsm => keys.Hsm;
+
+    public static string Label(TicketId ticket, string part) => $"ticket/{ticket}/{part}";
+
+    /// <summary>Unwraps KIP and K_end into persistent, non-extractable HSM keys (after destroying any left by a crashed load).</summary>
+    public void Unwrap(JobTicket t)
+    {
+        foreach (var part in new[] { "kip", "kend" })
+            if (Hsm.FindKey(Label(t.Id, part)) is { } stale) Hsm.Destroy(stale);
+
+        var kek = Hsm.Derive(new EcdhHkdf([new EcdhAgreement(keys.Transport!, t.Ephemeral)], [], ProtocolLabels.TicketKek(t.Id.Value, uuid)),
+            new KeySpec($"session/kek/{t.Id}", KeyKind.Aes256, KeyUsage.Unwrap, Persistent: false));
+        try
+        {
+            Hsm.Unwrap(kek, t.WrappedKip, new KeySpec(Label(t.Id, "kip"), KeyKind.Aes256, KeyUsage.Derive, Persistent: true, Wrappable: true));
+            Hsm.Unwrap(kek, t.WrappedEndKey, new KeySpec(Label(t.Id, "kend"), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
+        }
+        catch (HsmException e) when (e.Code == ErrorCodes.SoftwareHsm.WrappedKeyRejected || e.Code == ErrorCodes.Pkcs11.WrappedKeyRejected)
+        {
+            throw new SppsException(ErrorCodes.WrongHsm, $"Ticket {t.Spec.Name}'s keys do not unwrap with this M-HSM's transport key: the job was made for another M-HSM or altered.");
+        }
+        finally
+        {
+            Hsm.Destroy(kek);
+        }
+    }
+
+    /// <summary>One device's code: K_dev agreed by <paramref name="mode"/>, KIP wrapped under it.</summary>
+    public AuthCode AuthCode(DeviceEvidence e, KeyMode mode)
+    {
+        var kip = Hsm.FindKey(Label(e.TicketId, "kip"))
+            ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {e.TicketId} has ended: its keys are destroyed.");
+        var nonce = RandomNumberGenerator.GetBytes(16);
+        var info = ProtocolLabels.DeviceKey(mode.Name, e.TicketId.Value, e.Action.Name, e.Dsn.Value);
+        var session = new List<IKeyHandle>();
+        string? eph1 = null, eph2 = null;
+        try
+        {
+            var spec = new KeySpec($"session/kdev/{e.Dsn}", KeyKind.Aes256, KeyUsage.Wrap, Persistent: false);
+            IKeyHandle deviceKey;
+            if (mode.RequiresDeviceCertificate)
+            {
+                var staticKey = X509CertificateLoader.LoadCertificate(e.Certificate!).PublicKey.ExportSubjectPublicKeyInfo();
+                var first = Ephemeral(session);
+                eph1 = Convert.ToBase64String(Hsm.GetPublicKey(first));
+                var agreements = new List<EcdhAgreement> { new(first, staticKey) };
+                if (mode.RequiresDeviceEphemeral)
+                {
+                    var second = Ephemeral(session);
+                    eph2 = Convert.ToBase64String(Hsm.GetPublicKey(second));
+                    agreements.Add(new EcdhAgreement(second, e.EphemeralKey!));
+                }
+                deviceKey = Hsm.Derive(new EcdhHkdf(agreements, nonce, info), spec);
+            }
+            else
+            {
+                var lot = Hsm.FindKey("dfk/" + e.FactoryLot)
+                    ?? throw new SppsException(ErrorCodes.DfkMissing, $"No DFK database for factory lot '{e.FactoryLot}' is imported into this M-HSM: import the silicon vendor's DFK DB (spps-station import-dfk-db).");
+                var factoryKey = Hsm.Derive(new KeyHkdf(lot, [], ProtocolLabels.FactoryKey(e.Dsn.Value)), new KeySpec($"session/dfk/{e.Dsn}", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));
+                session.Add(factoryKey);
+                deviceKey = Hsm.Derive(new KeyHkdf(factoryKey, nonce, info), spec);
+            }
+            session.Add(deviceKey);
+            var wrapped = Hsm.Wrap(deviceKey, kip);
+            return new AuthCode(e.TicketId.Value, e.Action.Name, mode.Name, e.Dsn.Value, Convert.ToHexStringLower(nonce), eph1, eph2, Convert.ToBase64String(wrapped));
+        }
+        finally
+        {
+            foreach (var key in session) Hsm.Destroy(key);
+        }
+    }
+
+    /// <summary>Certifies an ended ticket under K_end, then destroys K_end and KIP. Null when K_end is already gone.</summary>
+    public EndCertifier? Certify(TicketId ticket, long count, string head, string mode)
+    {
+        if (Hsm.FindKey(Label(ticket, "kend")) is not { } endKey) return null;
+        var certifier = new EndCertifier(ticket, count, head, mode,
+            Convert.ToHexStringLower(Hsm.Mac(endKey, ProtocolLabels.EndCertifierMessage(ticket.Value, count, head, mode, uuid))));
+        return certifier;
+    }
+
+    /// <summary>Destroys a ticket's keys (after its certifier is safely stored).</summary>
+    public void Destroy(TicketId ticket)
+    {
+        foreach (var part in new[] { "kend", "kip" })
+            if (Hsm.FindKey(Label(ticket, part)) is { } key) Hsm.Destroy(key);
+    }
+
+    /// <summary>Imports a DFK database's lot key, wrapped to this M-HSM's transport key.</summary>
+    public void ImportFactoryKey(string lot, byte[] ephemeral, byte[] wrapped)
+    {
+        var kek = Hsm.Derive(new EcdhHkdf([new EcdhAgreement(keys.Transport!, ephemeral)], [],
+            System.Text.Encoding.UTF8.GetBytes($"SPPS DFK DB v1|{lot}|{uuid}")), new KeySpec("session/dfk-kek", KeyKind.Aes256, KeyUsage.Unwrap, Persistent: false));
+        try
+        {
+            if (Hsm.FindKey("dfk/" + lot) is { } old) Hsm.Destroy(old);
+            Hsm.Unwrap(kek, wrapped, new KeySpec("dfk/" + lot, KeyKind.Aes256, KeyUsage.Derive, Persistent: true));
+        }
+        finally
+        {
+            Hsm.Destroy(kek);
+        }
+    }
+
+    private IKeyHandle Ephemeral(List<IKeyHandle> session)
+    {
+        var key = Hsm.Generate(new KeySpec("session/ephemeral", KeyKind.EcP384, KeyUsage.Derive, Persistent: false));
+        session.Add(key);
+        return key;
+    }
+}

@@ -1,0 +1,1 @@
+global using Pkcs11ErrorCodes = Spps.ErrorCodes.Pkcs11;
