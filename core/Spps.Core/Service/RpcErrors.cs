@@ -7,6 +7,9 @@ public static class RpcErrors
 {
     public const string CodeTrailer = "spps-error-code";
 
+    /// <summary>The message travels in an HTTP/2 header: a refusal that quotes a huge field is cut, so the station still gets it.</summary>
+    private const int MaxMessage = 1024;
+
     public static RpcException ToRpc(ErrorCode code, string message)
     {
         var status =
@@ -17,6 +20,7 @@ public static class RpcErrors
                 ? StatusCode.FailedPrecondition :
             code == ErrorCodes.LedgerCorrupt ? StatusCode.DataLoss :
             StatusCode.InvalidArgument;
+        if (message.Length > MaxMessage) message = message[..MaxMessage] + "…";
         return new RpcException(new Status(status, message), new Metadata { { CodeTrailer, code.Id } });
     }
 
