@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, then runs every test in the solution.
 # (SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 tests, strace for the durability test, chromium and
-# chromium-driver for the web UI's, OpenOCD for the programmer tests; apt-get needs root or sudo.)
+# chromium-driver for the web UI's, OpenOCD for the programmer tests, PostgreSQL for the M-HSM service tests;
+# apt-get needs root or sudo.)
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
@@ -12,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v openocd >/dev/null 2>&1 || missing+=(openocd)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "Installing ${missing[*]} ..."

@@ -96,7 +96,7 @@ public sealed class StationServiceBackend(SppsEnvironment env, IReadOnlyList<str
             .Where(t => t >= hourAgo).Order().ToList());
         double? rate = issues.Count >= 2 && issues[^1] > issues[0] ? (issues.Count - 1) / (issues[^1] - issues[0]).TotalHours : null;
         string codesFrom;
-        using (var service = MhsmServiceClient.Find(env.Home, mhsm.Uuid))
+        using (var service = Spps.Core.Service.MhsmClient.FindLocal(Spps.Core.Service.MhsmClient.DefaultSocketPath(env.Home, mhsm.Uuid)))
             codesFrom = service?.Description ?? mhsm.Description;
         return new MhsmView(mhsm.Uuid, codesFrom, tickets, issues.Count, rate, mhsm.Ledger.Count);
     }

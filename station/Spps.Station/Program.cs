@@ -75,28 +75,7 @@ sim.Subcommands.Add(exportDfk);
 sim.Subcommands.Add(Spps.Station.SimJtagCommand.Create());
 root.Subcommands.Add(sim);
 
-var mhsmCommand = new Command("mhsm", "The site's M-HSM as a service for every station on this machine.");
-var serve = new Command("serve", "Serve authorization codes to the stations of this machine over a Unix socket under SPPS_HOME " +
-    "(stations use it by themselves when it runs; without it each station issues codes itself). Stops on Ctrl-C or SIGTERM.");
-serve.SetAction(parse =>
-{
-    var output = new HostOutput(false, Console.Out, Console.Error);
-    try
-    {
-        using var env = SppsEnvironment.FromProcess(output.Notice);
-        using var flashPro = new FlashProCommands(env);
-        var mhsm = flashPro.Mhsm;
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        Spps.Core.Manufacturer.MhsmService.ServeAsync(mhsm, Spps.Core.Manufacturer.MhsmService.SocketPath(env.Home, mhsm.Uuid), output.Line, stop.Token).GetAwaiter().GetResult();
-        return ExitCodes.Success;
-    }
-    catch (SppsException e) { return output.Error(e, command: "mhsm serve"); }
-    catch (Exception e) { return output.Internal(e); }
-});
-mhsmCommand.Subcommands.Add(serve);
-root.Subcommands.Add(mhsmCommand);
+root.Subcommands.Add(Spps.Station.MhsmCommands.Build());
 
 var uiListen = new Option<string>("--listen") { Description = "where to serve, http://ADDRESS:PORT (default http://127.0.0.1:5080: this machine only)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
 var uiToken = new Option<string>("--token-file") { Description = $"file holding the token remote browsers must present (or set {Spps.Station.Web.StationWebHost.TokenVariable}); required to listen beyond this machine" };

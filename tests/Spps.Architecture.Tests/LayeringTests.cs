@@ -25,7 +25,7 @@ public sealed class LayeringTests
 
     private const string Contracts = @"^Spps(\.Contracts(\..*)?)?$";
     private const string Domain = @"^Spps\.Core\.(Domain|Manufacturer\.Policy)$";
-    private const string Roles = @"^Spps\.Core\.(Owner|Manufacturer|Protocol|Domain|Formats|Crypto|IO|Identifiers|Site|Plugins|Device)(\..*)?$";
+    private const string Roles = @"^Spps\.Core\.(Owner|Manufacturer|Protocol|Domain|Formats|Crypto|IO|Identifiers|Site|Plugins|Device|Storage|Service)(\..*)?$";
     private const string Adapters = @"^Spps\.Core\.Commands$";
     private const string Hosts = @"^Spps\.(Hosting|Build\.Tasks)(\..*)?$";
 

@@ -38,9 +38,6 @@ public static class Pending
     public const string StateBeforeCode =
         "the station reads the device's state before it asks for a code: no ERASE/VERIFY code for a blank device, no second PROGRAM of a device holding the design (issue 8, item 6)";
 
-    public const string ServiceAnswersEverything =
-        "the M-HSM service answers every request, malformed ones included, with an SPPS code (issue 8, item 8)";
-
     public const string OeFlagsDuplicates =
         "the OE's report flags more CoCs than devices and devices programmed more than once (issue 8, item 6)";
 }

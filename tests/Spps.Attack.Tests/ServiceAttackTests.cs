@@ -1,14 +1,17 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Text;
-using Newtonsoft.Json.Linq;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Spps.Mhsm.V1;
 
 namespace Spps.Attack.Tests;
 
-/// <summary>Any process of the CM may talk to the M-HSM service: whatever it sends, the service answers with a code and keeps serving.</summary>
+/// <summary>
+/// Any process of the CM may talk to the M-HSM service on its Unix socket (gRPC, proto/spps/mhsm/v1): whatever
+/// it sends, the service refuses with a code, hands out no authorization code, and keeps serving.
+/// </summary>
 public sealed class ServiceAttackTests
 {
-    [PendingDefenceFact(Pending.ServiceAnswersEverything)]
+    [Fact]
     public async Task Malformed_requests_to_the_M_HSM_service_each_get_an_error_answer()
     {
         using var t = new Tutorial();
@@ -17,18 +20,34 @@ public sealed class ServiceAttackTests
         try
         {
             Assert.Contains("serving authorization codes", await service.StandardOutput.ReadLineAsync());
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(Cm.MhsmFolder(t.Cm), "mhsm.sock")));
+            using var channel = UnixChannel(Path.Combine(Cm.MhsmFolder(t.Cm), "mhsm.sock"));
+            var client = new Mhsm.V1.Mhsm.MhsmClient(channel);
 
-            foreach (var request in new[] { "{}", "[]", "null", "not json", "{\"ticket_id\":null,\"action\":\"PROGRAM\"}",
-                                            "{\"ticket_id\":\"1\",\"action\":\"PROGRAM\",\"dsn\":\"00\"}" })
+            foreach (var request in new[]
             {
-                var reply = JObject.Parse(await Ask(socket, request));
-                var code = (string?)reply["error_code"];
-                Assert.True(code is not null && code.StartsWith("SPPS", StringComparison.Ordinal) && code != "SPPS9999", $"{request} -> {reply}");
-                Assert.True(reply["auth_code"] is null || reply["auth_code"]!.Type == JTokenType.Null, $"{request} got a code");
+                new IssueAuthCodeRequest(),
+                new IssueAuthCodeRequest { Action = "PROGRAM" },
+                new IssueAuthCodeRequest { TicketId = "1", Action = "PROGRAM", Dsn = "00" },
+                new IssueAuthCodeRequest { TicketId = "not a ticket", Action = "PROGRAM", Dsn = "00" },
+                new IssueAuthCodeRequest { TicketId = "0123456789abcdef0123456789abcdef", Action = "BOGUS", Dsn = "00" },
+                new IssueAuthCodeRequest { TicketId = "0123456789abcdef0123456789abcdef", Action = "PROGRAM", Dsn = "has spaces" },
+                new IssueAuthCodeRequest { TicketId = "0123456789abcdef0123456789abcdef", Action = "PROGRAM", Dsn = new string('A', 100_000) },
+            })
+            {
+                var e = await Assert.ThrowsAsync<RpcException>(() => client.IssueAuthCodeAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+                var code = e.Trailers.GetValue("spps-error-code");
+                Assert.True(code is not null && code.StartsWith("SPPS", StringComparison.Ordinal) && code != "SPPS9999", $"{request} -> {e.Status}");
             }
+
+            // Bytes that are not an IssueAuthCodeRequest at all: refused by the gRPC layer, no code, the service lives on.
+            var raw = new Method<byte[], byte[]>(MethodType.Unary, "spps.mhsm.v1.Mhsm", "IssueAuthCode",
+                Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+            var garbage = await Assert.ThrowsAsync<RpcException>(() =>
+                channel.CreateCallInvoker().AsyncUnaryCall(raw, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), [0xff, 0xff, 0xff, 0xff, 0x0f]).ResponseAsync);
+            Assert.NotEqual(StatusCode.OK, garbage.StatusCode);
+
             Assert.False(service.HasExited, "the service died");
+            Assert.Equal(HealthReply.Types.Status.Serving, (await client.HealthAsync(new HealthRequest(), deadline: DateTime.UtcNow.AddSeconds(30))).Status);
         }
         finally
         {
@@ -37,28 +56,16 @@ public sealed class ServiceAttackTests
         }
     }
 
-    /// <summary>One frame (4-byte little-endian length, UTF-8 JSON) out, one back.</summary>
-    private static async Task<string> Ask(Socket socket, string request)
+    private static GrpcChannel UnixChannel(string path) => GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
     {
-        var body = Encoding.UTF8.GetBytes(request);
-        var frame = new byte[4 + body.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
-        body.CopyTo(frame, 4);
-        await socket.SendAsync(frame, SocketFlags.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var header = await Receive(socket, 4, request, timeout.Token);
-        return Encoding.UTF8.GetString(await Receive(socket, BinaryPrimitives.ReadInt32LittleEndian(header), request, timeout.Token));
-    }
-
-    private static async Task<byte[]> Receive(Socket socket, int length, string request, CancellationToken cancel)
-    {
-        var buffer = new byte[length];
-        for (var done = 0; done < length;)
+        HttpHandler = new SocketsHttpHandler
         {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(done), SocketFlags.None, cancel);
-            Assert.True(n > 0, $"the service closed the connection instead of answering {request}");
-            done += n;
-        }
-        return buffer;
-    }
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        },
+    });
 }

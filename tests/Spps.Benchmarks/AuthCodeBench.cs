@@ -87,9 +87,13 @@ internal static class AuthCodeBench
 
         var mhsm = cm.Fp.Mhsm;
         // The site's M-HSM service, served from this process, for the "processes via M-HSM service" scenarios.
-        var socket = MhsmService.SocketPath(cm.Home, mhsm.Uuid);
+        var socket = Spps.Core.Service.MhsmClient.DefaultSocketPath(cm.Home, mhsm.Uuid);
         using var stopService = new CancellationTokenSource();
-        var service = Task.Run(() => MhsmService.ServeAsync(mhsm, socket, _ => { }, stopService.Token));
+        var serving = new TaskCompletionSource();
+        var service = Task.Run(() => Spps.Mhsm.Service.MhsmServiceHost.RunAsync(mhsm,
+            new Spps.Mhsm.Service.ServeOptions([Spps.Core.Service.MhsmAddress.Parse("unix:" + socket)], null, null, null, Microsoft.Extensions.Logging.LogLevel.Warning),
+            line => { if (line.Contains("serving")) serving.TrySetResult(); }, stopService.Token));
+        if (Task.WhenAny(serving.Task, service).GetAwaiter().GetResult() != serving.Task) service.GetAwaiter().GetResult();
         // Warm up (JIT, plugin, first ledger catch-up) on the unlimited warm-up tickets.
         Warm(mhsm, tickets["warm_DFK"], dfkDevices[0]);
         Warm(mhsm, tickets["warm_KFPE"], kfpeDevices[0]);
@@ -280,7 +284,7 @@ internal static class AuthCodeBench
         if (args.Contains("--service"))
         {
             // A station that asks the site's M-HSM service for its codes: it never opens the HSM itself.
-            using var client = new MhsmServiceClient(Arg(args, "service"), "service");
+            using var client = new Spps.Core.Service.MhsmClient([Spps.Core.Service.MhsmAddress.Parse("unix:" + Arg(args, "service"))], null);
             foreach (var (t, d) in ReadEvidence(Arg(args, "warm"))) Warm(client, t, d);
             Console.WriteLine("READY");
             Console.Out.Flush();

@@ -17,11 +17,12 @@ internal static class Util
     public static string PluginsDir => Path.Combine(AppContext.BaseDirectory, "plugins");
 
     /// <summary>A site as the hosts make it, with the plugins copied beside this program.</summary>
-    public static SppsEnvironment Env(string home, string work)
+    /// <param name="ledger">An Npgsql connection string for the M-HSM's ledger (SPPS_LEDGER), or null for the file.</param>
+    public static SppsEnvironment Env(string home, string work, string? ledger = null)
     {
         Directory.CreateDirectory(home);
         Directory.CreateDirectory(work);
-        return new SppsEnvironment(new SiteOptions(Path.GetFullPath(home), null, null), work, Environment.GetEnvironmentVariable, _ => { }, new PluginCatalog([PluginsDir]));
+        return new SppsEnvironment(new SiteOptions(Path.GetFullPath(home), null, null, Ledger: ledger), work, Environment.GetEnvironmentVariable, _ => { }, new PluginCatalog([PluginsDir]));
     }
 
     public static double Median(IEnumerable<double> values)

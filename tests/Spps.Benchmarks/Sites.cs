@@ -42,7 +42,7 @@ internal sealed class OwnerSite : IDisposable
 /// <summary>The CM site: its own SPPS_HOME, the M-HSM (software instance or a pkcs11: URI), trusting the simulated vendor root.</summary>
 internal sealed class ManufacturerSite : IDisposable
 {
-    public ManufacturerSite(string root, string hsmServerName, string vendorHome)
+    public ManufacturerSite(string root, string hsmServerName, string vendorHome, string? ledger = null)
     {
         Home = Path.Combine(root, "cm-home");
         Work = Path.Combine(root, "cm");
@@ -50,7 +50,7 @@ internal sealed class ManufacturerSite : IDisposable
         Directory.CreateDirectory(trust);
         foreach (var cer in Directory.EnumerateFiles(Path.Combine(vendorHome, "trust"), "*.cer"))
             File.Copy(cer, Path.Combine(trust, Path.GetFileName(cer)), overwrite: true);
-        Env = Util.Env(Home, Work);
+        Env = Util.Env(Home, Work, ledger);
         Fp = new FlashProCommands(Env);
         Fp.Run("set_hsm_params", ("hsm_server_name", hsmServerName), ("m_hsm_uuid", OwnerSite.MHsmUuid));
         // As spps-station `sim export-dfk-db` then `import-dfk-db`.

@@ -58,6 +58,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
                 new("programmer", $"programmer connection, e.g. sim:./boards; several (gang programming) separated by ';' or listed in @FILE (default: ${ProgrammerVariable})"),
                 new("parallel", "boards programmed at once (default: all)"),
                 new("reprogram", "program devices that already hold this design again (default: skip them, using no code)", IsFlag: true),
+                new("mhsm", "M-HSM service address(es), unix:PATH or https://HOST:PORT, comma-separated for failover (default: $SPPS_MHSM)"),
             ], RunSelectedActions, NeedsProject: true),
             new("get_job_status", "Print the codes left per ticket and export the signed intermediate job status.",
             [new("job_status_file", "status file to write")], GetJobStatus, NeedsProject: true),
@@ -151,7 +152,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
         var connection = call.Optional("programmer") ?? _env.Options.Programmer
             ?? throw new SppsException(ErrorCodes.ProgrammerInvalid, $"No programmer: set {ProgrammerVariable} (e.g. sim:./boards) or pass -programmer.", call.Location);
         var parallel = (int?)call.Long("parallel", 1, 1024);
-        var run = _station.Run(connection, parallel, new RunNotices(_env.Notice, Progress), _cancel, call.Flag("reprogram"));
+        var run = _station.Run(connection, parallel, new RunNotices(_env.Notice, Progress), _cancel, call.Flag("reprogram"), call.Optional("mhsm"));
         var failed = run.Failed;
         var result = new CommandResult().Say($"Ran {run.Action} on {run.Boards.Count} device(s) through {run.Programmer}; authorization codes from {run.Issuer}.");
         result.Data["action"] = run.Action.Name;

@@ -1,36 +1,33 @@
-using System.Text;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Spps.Core.Domain;
-using Spps.Core.IO;
 using Spps.Core.Manufacturer.Policy;
+using Spps.Core.Storage;
 
 namespace Spps.Core.Manufacturer;
 
 /// <summary>
-/// The M-HSM's append-only, hash-chained ledger (SPPS_HOME/mhsm/UUID/ledger.jsonl): every ticket
-/// reservation, job load, issued authorization code and ticket end. It is the only source of the
-/// counters, so they survive any crash: a record is fsync'd before the code it authorizes leaves.
-/// Several processes share it under an flock; each catches up on what the others appended.
+/// The M-HSM's append-only, hash-chained ledger: every ticket reservation, job load, issued authorization
+/// code and ticket end. It is the only source of the counters, so they survive any crash: a record is
+/// durable before the code it authorizes leaves. The records live in an <see cref="ILedgerStore"/>
+/// (SPPS_HOME/mhsm/UUID/ledger.jsonl under an flock, or PostgreSQL when SPPS_LEDGER is set); several
+/// processes share it, and each catches up on what the others appended.
 /// </summary>
 public sealed class Ledger : IDisposable
 {
-    private readonly string _path;
-    private readonly string _lockPath;
-    private readonly FileStream _file;
-    private readonly TicketBook _book = new();
-    private readonly Dictionary<TicketId, TicketChain> _chains = new();
-    private long _readOffset;
+    private readonly ILedgerStore _store;
+    private readonly object _gate = new();
+    private TicketBook _book = new();
+    private Dictionary<TicketId, TicketChain> _chains = new();
+    private ILedgerTransaction? _scope;
+    private bool _stale;
 
-    public Ledger(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        _path = Path.Combine(directory, "ledger.jsonl");
-        _lockPath = Path.Combine(directory, "ledger.lock");
-        _file = new FileStream(_path, AtomicFile.AppendOptions(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1)); // 0640 at most, whatever the umask
-    }
+    public Ledger(string directory, string? ledgerConnection = null) : this(LedgerStores.Open(directory, ledgerConnection)) { }
 
-    public string FilePath => _path;
+    public Ledger(ILedgerStore store) => _store = store;
+
+    /// <summary>Where the records are (the file's path for the embedded store), for messages.</summary>
+    public string FilePath => _store.Location;
     public long Count { get; private set; }
     public string Head { get; private set; } = LedgerRecord.Genesis;
 
@@ -41,12 +38,41 @@ public sealed class Ledger : IDisposable
     /// <summary>The records of one ticket, in order, and the head of its chain.</summary>
     public TicketChain Chain(TicketId id) => _chains.GetValueOrDefault(id) ?? TicketChain.Empty;
 
-    /// <summary>Runs <paramref name="work"/> holding the ledger lock, after reading every record other processes appended.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in the store's exclusive scope, after reading every record other processes
+    /// appended. If the scope fails after an append (the store may have kept or dropped it), the next call
+    /// re-reads the ledger from its start, so what this process believes is always what the store holds.
+    /// </summary>
     public T Locked<T>(Func<T> work)
     {
-        using var gate = FileLock.Acquire(_lockPath);
-        CatchUp();
-        return work();
+        // Threads of this process take turns here; the store's scope excludes other processes. (A PostgreSQL
+        // scope releases its lock at COMMIT, before this method returns: the gate keeps _scope this thread's.)
+        lock (_gate) return LockedInStore(work);
+    }
+
+    private T LockedInStore<T>(Func<T> work)
+    {
+        using var scope = _store.Begin();
+        var count = Count;
+        try
+        {
+            _scope = scope;
+            if (_stale) StartOver();
+            CatchUp(scope);
+            count = Count;
+            var result = work();
+            scope.Commit();
+            return result;
+        }
+        catch
+        {
+            if (Count != count) _stale = true;
+            throw;
+        }
+        finally
+        {
+            _scope = null;
+        }
     }
 
     /// <summary>Catches up on records other processes appended (takes the lock briefly).</summary>
@@ -59,54 +85,38 @@ public sealed class Ledger : IDisposable
     /// </summary>
     public LedgerRecord Append(LedgerEvent e, bool durable = true)
     {
+        var scope = _scope ?? throw new InvalidOperationException("Ledger.Append outside Ledger.Locked.");
         var record = LedgerRecord.Create(Count + 1, e, Head, Chain(e.Ticket).Head);
-        var line = Encoding.UTF8.GetBytes(record.ToJson().ToString(Formatting.None) + "\n");
-        _file.Seek(0, SeekOrigin.End);
-        _file.Write(line);
-        _readOffset = _file.Position;
+        scope.Append(record.Seq, e.Ticket.Value, e is CodeIssued issued ? issued.Dsn.Value : null, record.ToJson().ToString(Formatting.None));
         if (durable) MakeDurable();
         Apply(record);
         return record;
     }
 
-    /// <summary>fdatasync: everything written so far, by any process, is on disk when this returns.</summary>
-    public void MakeDurable()
+    /// <summary>Everything appended so far, by any process, is durable when this returns (fdatasync for the file store).</summary>
+    public void MakeDurable() => _store.MakeDurable();
+
+    private void StartOver()
     {
-        if (OperatingSystem.IsWindows()) { _file.Flush(flushToDisk: true); return; }
-        if (FileSync.DataSync(_file.SafeFileHandle) != 0)
-            throw new IOException($"fdatasync of {_path} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}): the ledger cannot be made durable.");
+        _book = new TicketBook();
+        _chains = new Dictionary<TicketId, TicketChain>();
+        Count = 0;
+        Head = LedgerRecord.Genesis;
+        _stale = false;
     }
 
-    private void CatchUp()
+    private void CatchUp(ILedgerTransaction scope)
     {
-        var length = _file.Length;
-        if (length == _readOffset) return;
-        _file.Seek(_readOffset, SeekOrigin.Begin);
-        var buffer = new byte[length - _readOffset];
-        _file.ReadExactly(buffer);
-        var start = 0;
-        for (var i = 0; i < buffer.Length; i++)
-        {
-            if (buffer[i] != (byte)'\n') continue;
-            ApplyLine(buffer.AsSpan(start, i - start), _readOffset + start);
-            start = i + 1;
-        }
-        if (start < buffer.Length)
-        {
-            // A record without its newline was being written when its process died; it was never
-            // acknowledged (the fsync had not returned), so no code left for it. Drop it.
-            _file.SetLength(_readOffset + start);
-            _file.Flush(flushToDisk: true);
-        }
-        _readOffset += start;
+        foreach (var line in scope.ReadAfter(Count))
+            ApplyLine(line);
     }
 
-    private void ApplyLine(ReadOnlySpan<byte> line, long offset)
+    private void ApplyLine(string line)
     {
         LedgerRecord? record;
         try
         {
-            using var reader = new JsonTextReader(new StringReader(Encoding.UTF8.GetString(line))) { DateParseHandling = DateParseHandling.None };
+            using var reader = new JsonTextReader(new StringReader(line)) { DateParseHandling = DateParseHandling.None };
             record = LedgerRecord.FromJson(JToken.ReadFrom(reader));
         }
         catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException)
@@ -115,8 +125,8 @@ public sealed class Ledger : IDisposable
         }
         if (record is null || !record.HashIsValid || record.Seq != Count + 1 || record.Prev != Head || record.TicketPrev != Chain(record.Ticket).Head)
             throw new SppsException(ErrorCodes.LedgerCorrupt,
-                $"Ledger record {Count + 1} (byte {offset}) is damaged or out of chain: the ledger was edited. Stop production and keep the file for audit.",
-                new SourceLocation(_path, (int)Count + 1));
+                $"Ledger record {Count + 1} is damaged or out of chain: the ledger was edited. Stop production and keep the ledger for audit.",
+                new SourceLocation(_store.Location, (int)Count + 1));
         Apply(record);
     }
 
@@ -128,7 +138,7 @@ public sealed class Ledger : IDisposable
         _chains[record.Ticket] = Chain(record.Ticket).Add(record);
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose() => _store.Dispose();
 }
 
 /// <summary>One ticket's records in order; <see cref="Head"/> is the hash of the last (what its end certifier signs).</summary>

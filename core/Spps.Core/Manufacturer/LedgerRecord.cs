@@ -85,7 +85,9 @@ internal static class LedgerEventCodec
             ["job"] = l.Job, ["job_digest"] = l.JobDigest, ["name"] = l.Name, ["device"] = l.Device, ["action"] = l.Action.Name,
             ["max_device"] = l.MaxDevice, ["key_mode"] = l.KeyMode.Name, ["bitstream"] = l.Bitstream, ["project"] = l.Project,
         },
-        CodeIssued i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N },
+        // "station" only when set, so records written without a service keep their bytes and hashes.
+        CodeIssued { Station: null } i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N },
+        CodeIssued i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N, ["station"] = i.Station },
         TicketEnded end => new JObject { ["count"] = end.Count, ["chain_head"] = end.ChainHead, ["mode"] = end.ModeName },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown ledger event"),
     };
@@ -103,6 +105,8 @@ internal static class LedgerEventCodec
                         KeyMode.TryParse(S(d, "key_mode"), out var mode) ? mode : throw new FormatException(), S(d, "bitstream"), S(d, "project")),
                 CodeIssued.TypeName when Fields(d, "dsn", "n") =>
                     new CodeIssued(ticket, Dsn.TryParse(S(d, "dsn"), out var dsn) ? dsn : throw new FormatException(), L(d, "n")),
+                CodeIssued.TypeName when Fields(d, "dsn", "n", "station") =>
+                    new CodeIssued(ticket, Dsn.TryParse(S(d, "dsn"), out var sdsn) ? sdsn : throw new FormatException(), L(d, "n"), S(d, "station")),
                 TicketEnded.TypeName when Fields(d, "count", "chain_head", "mode") =>
                     new TicketEnded(ticket, L(d, "count"), S(d, "chain_head"), S(d, "mode") switch
                     {

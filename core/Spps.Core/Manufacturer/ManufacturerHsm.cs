@@ -26,11 +26,11 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     private readonly DeviceTrust _trust;
     private readonly string _stateDirectory;
 
-    private ManufacturerHsm(RoleKeys keys, string stateDirectory, DeviceTrust trust)
+    private ManufacturerHsm(RoleKeys keys, string stateDirectory, DeviceTrust trust, string? ledgerConnection)
     {
         _keys = keys;
         _stateDirectory = stateDirectory;
-        _ledger = new Ledger(stateDirectory);
+        _ledger = new Ledger(stateDirectory, ledgerConnection);
         _ticketKeys = new TicketKeys(keys, keys.Hsm.Info.Uuid);
         _trust = trust;
     }
@@ -48,7 +48,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         var hsm = env.OpenHsm(settings.HsmServerName, settings.MHsmUuid, create: true);
         if (!HsmUuid.Same(hsm.Info.Uuid, settings.MHsmUuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"HSM '{settings.HsmServerName}' has UUID {hsm.Info.Uuid}, but set_hsm_params says the M-HSM is {HsmUuid.Normalize(settings.MHsmUuid)}.");
-        return new ManufacturerHsm(RoleKeys.ForManufacturer(hsm), Path.Combine(env.Home, "mhsm", hsm.Info.Uuid), DeviceTrust.FromFolder(Path.Combine(env.Home, "trust")));
+        return new ManufacturerHsm(RoleKeys.ForManufacturer(hsm), Path.Combine(env.Home, "mhsm", hsm.Info.Uuid), DeviceTrust.FromFolder(Path.Combine(env.Home, "trust")), env.Options.Ledger);
     }
 
     public (string Fingerprint, byte[] Signature) Sign(byte[] bytes) => _keys.Sign(bytes);
@@ -120,20 +120,24 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     {
         // Checked before taking the ledger lock: the chain check is the slowest part and needs no ledger state.
         if (evidence.Certificate is not null) _trust.CheckGenuine(evidence);
-        var request = new IssueRequest(evidence.TicketId, evidence.Action, evidence.Dsn, evidence.Certificate is not null, evidence.EphemeralKey is not null);
+        var request = new IssueRequest(evidence.TicketId, evidence.Action, evidence.Dsn, evidence.Certificate is not null, evidence.EphemeralKey is not null, evidence.Station);
         var decision = _ledger.Locked(() =>
         {
             var state = _ledger.Ticket(evidence.TicketId);
             if (state is { Loaded: true, Ended: false }) _ticketKeys.CheckCount(state.Id, state.Name, state.Issued);
             var decision = TicketPolicy.Decide(state, request);
-            if (decision is IssueDecision.Count count)
-            {
-                // Durable before the code exists (a crash loses the code, never the count), and before the HSM's count moves.
-                _ledger.Append(count.Event, durable: true);
-                _ticketKeys.AdvanceCount(count.Event.Ticket, count.Event.N);
-            }
+            // Durable before the code exists: a crash loses the code, never the count.
+            if (decision is IssueDecision.Count count) _ledger.Append(count.Event, durable: true);
             return decision;
         });
+        // The HSM's count moves only once the record is committed (a PostgreSQL scope commits when Locked
+        // returns), in a scope of its own: the marker may lag the ledger after a crash, never lead it.
+        if (decision is IssueDecision.Count counted)
+            _ledger.Locked(() =>
+            {
+                _ticketKeys.CheckCount(counted.Event.Ticket, _ledger.Ticket(counted.Event.Ticket)!.Name, _ledger.Ticket(counted.Event.Ticket)!.Issued);
+                return 0;
+            });
         return decision switch
         {
             IssueDecision.Count count => _ticketKeys.AuthCode(evidence, count.KeyMode),

@@ -123,14 +123,18 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     /// when there are several. Cancellation stops new devices from starting; a device in flight finishes
     /// (or fails) cleanly, so project and ledger stay consistent, and the result says it was cancelled.
     /// </summary>
-    public ProductionRun Run(string programmer, int? parallel, IProgress<ProductionProgress>? progress, CancellationToken cancel, bool reprogram = false)
+    /// <param name="mhsm">The M-HSM service address(es) for this run (--mhsm); default the site's SPPS_MHSM.</param>
+    public ProductionRun Run(string programmer, int? parallel, IProgress<ProductionProgress>? progress, CancellationToken cancel, bool reprogram = false, string? mhsm = null)
     {
         var project = RequireProject();
         var action = project.Action;
         var (ports, unreachable, names) = ProgrammerConnections.Open(env, programmer, action);
         var job = project.OpenJob();
-        using var service = MhsmServiceClient.Find(env.Home, project.MHsmUuid);
-        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)service ?? Mhsm;
+        // A configured service (--mhsm, SPPS_MHSM) is the only issuer, with failover between its addresses; else the
+        // service on this machine's socket if one answers; else the M-HSM in this process.
+        using var remote = Service.MhsmClient.FromSettings(mhsm ?? env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve);
+        using var local = remote is null ? Service.MhsmClient.FindLocal(Service.MhsmClient.DefaultSocketPath(env.Home, project.MHsmUuid)) : null;
+        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)local ?? Mhsm;
         var plan = ChainPlan.For(job, action, ports);
         var total = unreachable.Count + plan.Count;
         progress?.Report(new ProductionProgress(action, names, issuer.Description, 0, total, null));

@@ -110,15 +110,12 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     /// </summary>
     public static string CountLabel(TicketId ticket, long count) => Label(ticket, $"count/{count}");
 
+    /// <summary>How far the marker may lag the committed ledger: one record per station caught between commit and move.</summary>
+    private const int LagAllowed = 64;
+
     public void StartCount(TicketId ticket)
     {
         if (Hsm.FindKey(CountLabel(ticket, 0)) is null) Marker(ticket, 0);
-    }
-
-    public void AdvanceCount(TicketId ticket, long count)
-    {
-        if (Hsm.FindKey(CountLabel(ticket, count)) is null) Marker(ticket, count);
-        if (Hsm.FindKey(CountLabel(ticket, count - 1)) is { } previous) Hsm.Destroy(previous);
     }
 
     /// <summary>
@@ -128,9 +125,13 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     public void CheckCount(TicketId ticket, string name, long ledgerCount)
     {
         if (Hsm.FindKey(CountLabel(ticket, ledgerCount)) is not null) return;
-        if (ledgerCount > 0 && Hsm.FindKey(CountLabel(ticket, ledgerCount - 1)) is not null)
+        // Behind by one: this or another station committed a record and its marker move has not run yet (or
+        // crashed). Several stations may each have one record in that window.
+        for (var behind = 1; behind <= LagAllowed && ledgerCount - behind >= 0; behind++)
         {
-            AdvanceCount(ticket, ledgerCount);
+            if (Hsm.FindKey(CountLabel(ticket, ledgerCount - behind)) is not { } lagging) continue;
+            Marker(ticket, ledgerCount);
+            Hsm.Destroy(lagging);
             return;
         }
         throw new SppsException(ErrorCodes.LedgerRolledBack,

@@ -8,19 +8,29 @@ namespace Spps.Core.Site;
 /// <param name="Home">The site's state folder: SPPS_HOME, default ~/.spps.</param>
 /// <param name="Programmer">The programmer connection for production: --programmer, else SPPS_PROGRAMMER.</param>
 /// <param name="PluginPath">Extra plugin folders: SPPS_PLUGIN_PATH.</param>
-public sealed record SiteOptions(string Home, string? Programmer, string? PluginPath)
+/// <param name="Mhsm">The M-HSM service address(es), comma-separated for failover: --mhsm, else SPPS_MHSM.</param>
+/// <param name="MhsmCredentials">The folder of this station's TLS files for an https service: SPPS_MHSM_CREDENTIALS.</param>
+/// <param name="Ledger">An Npgsql connection string putting the M-HSM's ledger in PostgreSQL: SPPS_LEDGER (else the file).</param>
+public sealed record SiteOptions(string Home, string? Programmer, string? PluginPath,
+    string? Mhsm = null, string? MhsmCredentials = null, string? Ledger = null)
 {
     public const string HomeVariable = "SPPS_HOME";
     public const string ProgrammerVariable = "SPPS_PROGRAMMER";
     public const string PluginPathVariable = "SPPS_PLUGIN_PATH";
+    public const string MhsmVariable = "SPPS_MHSM";
+    public const string MhsmCredentialsVariable = "SPPS_MHSM_CREDENTIALS";
+    public const string LedgerVariable = "SPPS_LEDGER";
 
     /// <summary>The default state folder when SPPS_HOME is not set.</summary>
     public static string DefaultHome => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".spps");
 
-    public static SiteOptions Resolve(Func<string, string?> variables, string? programmer = null, string? home = null) => new(
+    public static SiteOptions Resolve(Func<string, string?> variables, string? programmer = null, string? home = null, string? mhsm = null) => new(
         Path.GetFullPath(NonEmpty(home) ?? NonEmpty(variables(HomeVariable)) ?? DefaultHome),
         NonEmpty(programmer) ?? NonEmpty(variables(ProgrammerVariable)),
-        NonEmpty(variables(PluginPathVariable)));
+        NonEmpty(variables(PluginPathVariable)),
+        NonEmpty(mhsm) ?? NonEmpty(variables(MhsmVariable)),
+        NonEmpty(variables(MhsmCredentialsVariable)),
+        NonEmpty(variables(LedgerVariable)));
 
     private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 }

@@ -30,8 +30,11 @@ public sealed record TicketLoaded(
     public override string Type => TypeName;
 }
 
-/// <summary>A device was counted against the ticket (the N-th distinct device).</summary>
-public sealed record CodeIssued(TicketId Ticket, Dsn Dsn, long N) : LedgerEvent(Ticket)
+/// <summary>
+/// A device was counted against the ticket (the N-th distinct device). <paramref name="Station"/> is the station
+/// the M-HSM service authenticated (its certificate's name), or null when the station issued in process.
+/// </summary>
+public sealed record CodeIssued(TicketId Ticket, Dsn Dsn, long N, string? Station = null) : LedgerEvent(Ticket)
 {
     public const string TypeName = "issue";
     public override string Type => TypeName;

@@ -2,8 +2,8 @@ using Spps.Core.Domain;
 
 namespace Spps.Core.Manufacturer.Policy;
 
-/// <summary>What a device asks for: a code for one action under one ticket.</summary>
-public sealed record IssueRequest(TicketId Ticket, ProgrammingAction Action, Dsn Dsn, bool HasCertificate, bool HasEphemeralKey);
+/// <summary>What a device asks for: a code for one action under one ticket. <paramref name="Station"/> is the station the M-HSM service authenticated (null in process); a counted device records it.</summary>
+public sealed record IssueRequest(TicketId Ticket, ProgrammingAction Action, Dsn Dsn, bool HasCertificate, bool HasEphemeralKey, string? Station = null);
 
 /// <summary>The policy's answer to an <see cref="IssueRequest"/>.</summary>
 public abstract record IssueDecision
@@ -44,7 +44,7 @@ public static class TicketPolicy
             return new IssueDecision.Retry(load.KeyMode);
         if (!state.Unlimited && state.Issued >= state.MaxDevice)
             return new IssueDecision.Refuse(PolicyErrors.Overbuild(state, request.Dsn));
-        return new IssueDecision.Count(new CodeIssued(request.Ticket, request.Dsn, state.Issued + 1), load.KeyMode);
+        return new IssueDecision.Count(new CodeIssued(request.Ticket, request.Dsn, state.Issued + 1, request.Station), load.KeyMode);
     }
 
     /// <summary>Whether a ticket may be loaded from a job: reserved here, for what the job says, never loaded, not ended.</summary>
