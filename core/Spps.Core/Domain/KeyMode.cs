@@ -5,7 +5,7 @@ namespace Spps.Core.Domain;
 /// KFPE and KFP by ECDH with the device's certified key (KFPE adds a device ephemeral key), DFK from the
 /// silicon vendor's diversified factory key. A closed set of objects that carry their own rules.
 /// </summary>
-public sealed class KeyMode : IEquatable<KeyMode>
+public sealed class KeyMode : ClosedSet<KeyMode>
 {
     public static readonly KeyMode Kfpe = new("KFPE", requiresDeviceCertificate: true, requiresDeviceEphemeral: true);
     public static readonly KeyMode Kfp = new("KFP", requiresDeviceCertificate: true, requiresDeviceEphemeral: false);
@@ -17,13 +17,11 @@ public sealed class KeyMode : IEquatable<KeyMode>
     public static KeyMode Default => Kfpe;
 
     private KeyMode(string name, bool requiresDeviceCertificate, bool requiresDeviceEphemeral)
+        : base(name)
     {
-        Name = name;
         RequiresDeviceCertificate = requiresDeviceCertificate;
         RequiresDeviceEphemeral = requiresDeviceEphemeral;
     }
-
-    public string Name { get; }
 
     /// <summary>The device must present a certificate that chains to a silicon-vendor root the job trusts.</summary>
     public bool RequiresDeviceCertificate { get; }
@@ -34,19 +32,8 @@ public sealed class KeyMode : IEquatable<KeyMode>
     /// <summary>K_dev comes from the factory key database rather than from an ECDH with the device.</summary>
     public bool UsesFactoryKey => !RequiresDeviceCertificate;
 
-    public static bool TryParse(string? text, out KeyMode mode)
-    {
-        mode = All.FirstOrDefault(m => string.Equals(m.Name, text?.Trim(), StringComparison.OrdinalIgnoreCase))!;
-        return mode is not null;
-    }
+    public static bool TryParse(string? text, out KeyMode mode) => TryParse(All, text, out mode);
 
     public static KeyMode Parse(string? text, Func<string, SppsException> invalid) =>
         TryParse(text, out var mode) ? mode : throw invalid($"KFPE, KFP or DFK, not '{text}'");
-
-    public override string ToString() => Name;
-    public bool Equals(KeyMode? other) => other is not null && other.Name == Name;
-    public override bool Equals(object? obj) => obj is KeyMode other && Equals(other);
-    public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
-    public static bool operator ==(KeyMode? a, KeyMode? b) => a?.Name == b?.Name;
-    public static bool operator !=(KeyMode? a, KeyMode? b) => !(a == b);
 }

@@ -4,7 +4,7 @@ namespace Spps.Core.Domain;
 /// What a ticket authorizes a station to do to a device: a closed set of objects that carry their own rules
 /// (which device state the action needs, whether it sends the bitstream). Compared by name.
 /// </summary>
-public sealed class ProgrammingAction : IEquatable<ProgrammingAction>
+public sealed class ProgrammingAction : ClosedSet<ProgrammingAction>
 {
     public static readonly ProgrammingAction Program = new("PROGRAM", sendsBitstream: true, needsProgrammedDevice: false);
     public static readonly ProgrammingAction Verify = new("VERIFY", sendsBitstream: true, needsProgrammedDevice: true);
@@ -13,14 +13,11 @@ public sealed class ProgrammingAction : IEquatable<ProgrammingAction>
     public static IReadOnlyList<ProgrammingAction> All { get; } = [Program, Verify, Erase];
 
     private ProgrammingAction(string name, bool sendsBitstream, bool needsProgrammedDevice)
+        : base(name)
     {
-        Name = name;
         SendsBitstream = sendsBitstream;
         NeedsProgrammedDevice = needsProgrammedDevice;
     }
-
-    /// <summary>The name scripts, files and the ledger use: PROGRAM, VERIFY or ERASE.</summary>
-    public string Name { get; }
 
     /// <summary>The station sends the encrypted bitstream to the device (PROGRAM writes it, VERIFY compares with it).</summary>
     public bool SendsBitstream { get; }
@@ -28,20 +25,9 @@ public sealed class ProgrammingAction : IEquatable<ProgrammingAction>
     /// <summary>The action makes sense only on a device that holds a design, so a blank device gets no code for it.</summary>
     public bool NeedsProgrammedDevice { get; }
 
-    public static bool TryParse(string? text, out ProgrammingAction action)
-    {
-        action = All.FirstOrDefault(a => string.Equals(a.Name, text?.Trim(), StringComparison.OrdinalIgnoreCase))!;
-        return action is not null;
-    }
+    public static bool TryParse(string? text, out ProgrammingAction action) => TryParse(All, text, out action);
 
     /// <summary>Parses a name; <paramref name="invalid"/> makes the error for anything else (it knows where the text came from).</summary>
     public static ProgrammingAction Parse(string? text, Func<string, SppsException> invalid) =>
         TryParse(text, out var action) ? action : throw invalid($"PROGRAM, VERIFY or ERASE, not '{text}'");
-
-    public override string ToString() => Name;
-    public bool Equals(ProgrammingAction? other) => other is not null && other.Name == Name;
-    public override bool Equals(object? obj) => obj is ProgrammingAction other && Equals(other);
-    public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
-    public static bool operator ==(ProgrammingAction? a, ProgrammingAction? b) => a?.Name == b?.Name;
-    public static bool operator !=(ProgrammingAction? a, ProgrammingAction? b) => !(a == b);
 }
