@@ -84,6 +84,44 @@ public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService>
 
     public override Task<V1.HealthReply> Health(V1.HealthRequest request, ServerCallContext context) => Task.FromResult(state.Health());
 
+    public override Task<V1.MhsmIdentity> DescribeMhsm(V1.DescribeMhsmRequest request, ServerCallContext context) => Guarded(() =>
+    {
+        Authenticate(context);
+        return state.Jobs.Describe();
+    });
+
+    public override Task<V1.AnswerJobRequestReply> AnswerJobRequest(V1.AnswerJobRequestRequest request, ServerCallContext context) =>
+        Logged(context, "job request", station => state.Jobs.AnswerJobRequest(station, request));
+
+    public override Task<V1.LoadJobReply> LoadJob(V1.LoadJobRequest request, ServerCallContext context) =>
+        Logged(context, "job load", station => state.Jobs.LoadJob(station, request));
+
+    public override Task<V1.StatusFileReply> ExportJobStatus(V1.ExportJobStatusRequest request, ServerCallContext context) =>
+        Logged(context, "job status export", station => state.Jobs.ExportJobStatus(station, request));
+
+    public override Task<V1.StatusFileReply> CompleteJob(V1.CompleteJobRequest request, ServerCallContext context) =>
+        Logged(context, "job completion", station => state.Jobs.CompleteJob(station, request));
+
+    public override Task<V1.ImportFactoryKeysReply> ImportFactoryKeys(V1.ImportFactoryKeysRequest request, ServerCallContext context) =>
+        Logged(context, "DFK import", _ => state.Jobs.ImportFactoryKeys(request));
+
+    /// <summary>A job step for a station: authenticated, refusals logged with their code, success logged with the station's name.</summary>
+    private Task<T> Logged<T>(ServerCallContext context, string what, Func<Station, T> work) => Guarded(() =>
+    {
+        var station = Authenticate(context);
+        try
+        {
+            var result = work(station);
+            log.LogInformation("{What} for station {Station} done", what, station.Name);
+            return result;
+        }
+        catch (SppsException e)
+        {
+            log.LogInformation("{What} for station {Station} refused: {Code} {Reason}", what, station.Name, e.Code, e.Message);
+            throw;
+        }
+    });
+
     private Station Authenticate(ServerCallContext context)
     {
         var http = context.GetHttpContext();

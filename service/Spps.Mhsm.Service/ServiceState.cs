@@ -16,6 +16,9 @@ public sealed partial class ServiceState(ManufacturerHsm mhsm, IAuthCodeIssuer i
     public StationAuthorizer? Authorizer => authorizer;
     public ServiceMetrics Metrics { get; } = new();
 
+    /// <summary>The M-HSM steps of a remote M-HSM other than codes: job request, load, status, completion, DFK import.</summary>
+    public StationJobs Jobs { get; } = new(mhsm, stateDirectory);
+
     /// <summary>Code requests being worked on at once (the rest wait asynchronously): the HSM part runs in parallel, the ledger part in turn.</summary>
     public SemaphoreSlim IssueGate { get; } = new(Math.Max(2, Environment.ProcessorCount * 2));
     public string MhsmUuid => mhsm.Uuid;

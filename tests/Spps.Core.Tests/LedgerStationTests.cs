@@ -54,6 +54,32 @@ public sealed class LedgerStationTests : IDisposable
         Assert.Null(LedgerEventCodec.Decode(CodeIssued.TypeName, Id("a1"), Newtonsoft.Json.Linq.JObject.Parse("{\"dsn\":\"D1\",\"n\":1,\"station\":7}")));
     }
 
+    [Fact]
+    public void Reserve_load_and_end_records_name_the_station_only_when_the_service_named_one()
+    {
+        var reserve = new TicketReserved(Id("a1"), "ta1", "dev", ProgrammingAction.Program, 5, "job", "task", "req", "uhsm");
+        var load = new TicketLoaded(Id("a1"), "job", "jobdigest", "ta1", "dev", ProgrammingAction.Program, 5, KeyMode.Dfk, "bs", "p.pro");
+        var end = new TicketEnded(Id("a1"), 2, new string('0', 64), TicketEndMode.Terminated);
+        foreach (var e in new LedgerEvent[] { reserve, load, end })
+        {
+            var plain = LedgerEventCodec.Encode(e);
+            Assert.False(plain.ContainsKey("station"));
+            Assert.Equal(e, LedgerEventCodec.Decode(e.Type, e.Ticket, plain));
+            LedgerEvent named = e switch
+            {
+                TicketReserved r => r with { Station = "line-1" },
+                TicketLoaded l => l with { Station = "line-1" },
+                TicketEnded x => x with { Station = "line-1" },
+                _ => throw new InvalidOperationException(),
+            };
+            var data = LedgerEventCodec.Encode(named);
+            Assert.Equal("line-1", (string?)((Newtonsoft.Json.Linq.JProperty)data.Last!).Value); // last, after the fields every ledger has
+            Assert.Equal(named, LedgerEventCodec.Decode(e.Type, e.Ticket, data));
+            data["operator"] = "x";
+            Assert.Null(LedgerEventCodec.Decode(e.Type, e.Ticket, data));
+        }
+    }
+
     private static string Data(string line)
     {
         using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(line)) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };

@@ -77,6 +77,25 @@ public sealed class SppsFileTests : IDisposable
     }
 
     [Fact]
+    public void The_signed_head_alone_reads_with_the_same_digest_and_signature_and_nothing_may_follow_it()
+    {
+        var payload = RandomNumberGenerator.GetBytes(1000);
+        var full = SppsFile.Read(WriteSigned("a.req", payload), Kind, signed: true);
+        var headPath = _dir.File("a.head");
+        File.WriteAllBytes(headPath, full.SignedHead());
+
+        var head = SppsFile.Read(headPath, Kind, signed: true, headOnly: true);
+        PublicKeys.VerifyFile(head, _spki, "U-HSM");
+        Assert.Equal(full.Digest, head.Digest);
+        Assert.Equal(full.PayloadSha256, head.PayloadSha256); // the head still pins the payload it travels without
+        var ex = Assert.Throws<SppsException>(() => SppsFile.Read(headPath, Kind, signed: true)); // a whole file must have its payload
+        Assert.Equal(ErrorCodes.TruncatedFile, ex.Code);
+
+        File.WriteAllBytes(headPath, [.. full.SignedHead(), (byte)'x']);
+        Assert.Equal(ErrorCodes.PayloadTampered, Assert.Throws<SppsException>(() => SppsFile.Read(headPath, Kind, signed: true, headOnly: true)).Code);
+    }
+
+    [Fact]
     public void Round_trip_without_payload_and_unsigned()
     {
         var path = _dir.File("u.jdc");

@@ -66,8 +66,11 @@ public sealed class PostgresServiceFlowTests
             Assert.Contains("\"station\":\"line-1\"", stored);
         }
 
-        Assert.Equal(0, replica.Terminate()); // SIGTERM: a graceful stop
+        // With SPPS_MHSM set, complete_prog_job is a service call too: the end records name the station.
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
+        Assert.All(pg.Lines("SELECT line FROM spps_ledger ORDER BY seq").Select(JObject.Parse).Where(r => (string)r["type"]! == "end"),
+            r => Assert.Equal("line-1", (string?)r["data"]!["station"]));
+        Assert.Equal(0, replica.Terminate()); // SIGTERM: a graceful stop
         Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
         var end = t.OeScript("JobManager_Check_Job_End_Status").ShouldSucceed();
         Assert.Equal(3, Regex.Matches(end.Stdout, "End certifier: valid").Count);

@@ -232,8 +232,8 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
 
     private CommandResult ImportDfkDb(CommandCall call)
     {
-        var lot = _station.ImportFactoryKeyDatabase(_env.Resolve(call.Get("file")));
-        return new CommandResult().Say($"Imported the DFK database of factory lot {lot} into M-HSM {_station.Mhsm.Uuid}.");
+        var (lot, mhsm) = _station.ImportFactoryKeyDatabase(_env.Resolve(call.Get("file")));
+        return new CommandResult().Say($"Imported the DFK database of factory lot {lot} into {mhsm}.");
     }
 
     public void Dispose() => _station.Dispose();

@@ -61,7 +61,9 @@ public sealed partial class SppsFile
         return new SourceLocation(Path, 2);
     }
 
-    public static SppsFile Read(string path, string expectedKind, bool signed)
+    /// <param name="headOnly">The file holds only the signed head (<see cref="SignedHead"/>): the payload the header
+    /// pins is absent, and must be; <see cref="OpenPayload"/> cannot be used. How the M-HSM service gets a job.</param>
+    public static SppsFile Read(string path, string expectedKind, bool signed, bool headOnly = false)
     {
         var display = path;
         FileStream stream;
@@ -137,11 +139,21 @@ public sealed partial class SppsFile
                 payloadLength = HeaderFields.Long(file, payload, "length", min: 0);
                 payloadHash = HeaderFields.Hex(file, payload, "sha256", 32);
             }
-            if (stream.Length - stream.Position != payloadLength)
+            if (headOnly && stream.Length != stream.Position)
+                throw new SppsException(ErrorCodes.PayloadTampered, "Bytes follow the signed head where none may be.", new SourceLocation(display, headerLines + (signed ? 2 : 1)));
+            if (!headOnly && stream.Length - stream.Position != payloadLength)
                 throw new SppsException(payloadLength > stream.Length - stream.Position ? ErrorCodes.TruncatedFile : ErrorCodes.PayloadTampered,
                     $"The payload is {stream.Length - stream.Position} bytes but the header says {payloadLength}: the file was truncated or extended.", new SourceLocation(display, headerLines + (signed ? 2 : 1)));
             return new SppsFile(display, kind, header, signedBytes, fingerprint, signature, stream.Position, payloadLength, payloadHash);
         }
+    }
+
+    /// <summary>Preamble, header and signature line: everything the signature covers or is, without the payload.</summary>
+    public byte[] SignedHead()
+    {
+        if (Signature is null) return SignedBytes.ToArray();
+        var line = Encoding.ASCII.GetBytes($"SIG ES384 {SignerFingerprint} {Convert.ToBase64String(Signature)}\n");
+        return [.. SignedBytes, .. line];
     }
 
     /// <summary>Opens the payload as a stream that fails at its end if the bytes do not match the header's SHA-256.</summary>

@@ -73,7 +73,7 @@ public sealed record LedgerRecord(long Seq, LedgerEvent Event, string Prev, stri
 /// </summary>
 internal static class LedgerEventCodec
 {
-    public static JObject Encode(LedgerEvent e) => e switch
+    public static JObject Encode(LedgerEvent e) => WithStation(e switch
     {
         TicketReserved r => new JObject
         {
@@ -85,35 +85,55 @@ internal static class LedgerEventCodec
             ["job"] = l.Job, ["job_digest"] = l.JobDigest, ["name"] = l.Name, ["device"] = l.Device, ["action"] = l.Action.Name,
             ["max_device"] = l.MaxDevice, ["key_mode"] = l.KeyMode.Name, ["bitstream"] = l.Bitstream, ["project"] = l.Project,
         },
-        // "station" only when set, so records written without a service keep their bytes and hashes.
-        CodeIssued { Station: null } i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N },
-        CodeIssued i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N, ["station"] = i.Station },
+        CodeIssued i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N },
         TicketEnded end => new JObject { ["count"] = end.Count, ["chain_head"] = end.ChainHead, ["mode"] = end.ModeName },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown ledger event"),
+    }, StationOf(e));
+
+    // "station" last and only when set, so records written without a service keep their bytes and hashes.
+    private static JObject WithStation(JObject data, string? station)
+    {
+        if (station is not null) data["station"] = station;
+        return data;
+    }
+
+    private static string? StationOf(LedgerEvent e) => e switch
+    {
+        TicketReserved r => r.Station,
+        TicketLoaded l => l.Station,
+        CodeIssued i => i.Station,
+        TicketEnded end => end.Station,
+        _ => null,
     };
 
     public static LedgerEvent? Decode(string type, TicketId ticket, JObject d)
     {
         try
         {
+            // An optional "station" (a string) after each type's own fields; any other extra field makes the record invalid.
+            string? station = null;
+            if (d.ContainsKey("station"))
+            {
+                station = S(d, "station");
+                d = (JObject)d.DeepClone();
+                d.Remove("station");
+            }
             return type switch
             {
                 TicketReserved.TypeName when Fields(d, "name", "device", "action", "max_device", "job", "hsm_task", "request_digest", "u_hsm_key") =>
-                    new TicketReserved(ticket, S(d, "name"), S(d, "device"), Action(d), L(d, "max_device"), S(d, "job"), S(d, "hsm_task"), S(d, "request_digest"), S(d, "u_hsm_key")),
+                    new TicketReserved(ticket, S(d, "name"), S(d, "device"), Action(d), L(d, "max_device"), S(d, "job"), S(d, "hsm_task"), S(d, "request_digest"), S(d, "u_hsm_key"), station),
                 TicketLoaded.TypeName when Fields(d, "job", "job_digest", "name", "device", "action", "max_device", "key_mode", "bitstream", "project") =>
                     new TicketLoaded(ticket, S(d, "job"), S(d, "job_digest"), S(d, "name"), S(d, "device"), Action(d), L(d, "max_device"),
-                        KeyMode.TryParse(S(d, "key_mode"), out var mode) ? mode : throw new FormatException(), S(d, "bitstream"), S(d, "project")),
+                        KeyMode.TryParse(S(d, "key_mode"), out var mode) ? mode : throw new FormatException(), S(d, "bitstream"), S(d, "project"), station),
                 CodeIssued.TypeName when Fields(d, "dsn", "n") =>
-                    new CodeIssued(ticket, Dsn.TryParse(S(d, "dsn"), out var dsn) ? dsn : throw new FormatException(), L(d, "n")),
-                CodeIssued.TypeName when Fields(d, "dsn", "n", "station") =>
-                    new CodeIssued(ticket, Dsn.TryParse(S(d, "dsn"), out var sdsn) ? sdsn : throw new FormatException(), L(d, "n"), S(d, "station")),
+                    new CodeIssued(ticket, Dsn.TryParse(S(d, "dsn"), out var dsn) ? dsn : throw new FormatException(), L(d, "n"), station),
                 TicketEnded.TypeName when Fields(d, "count", "chain_head", "mode") =>
                     new TicketEnded(ticket, L(d, "count"), S(d, "chain_head"), S(d, "mode") switch
                     {
                         "ended" => TicketEndMode.Ended,
                         "terminated" => TicketEndMode.Terminated,
                         _ => throw new FormatException(),
-                    }),
+                    }, station),
                 _ => null,
             };
         }

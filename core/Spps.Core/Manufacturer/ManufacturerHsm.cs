@@ -57,7 +57,8 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     /// Reserves a fresh ticket ID per requested ticket and writes the signed reply. A request answered
     /// before gets the same ticket IDs again (no new reservation): one request can never yield two jobs.
     /// </summary>
-    public IReadOnlyDictionary<string, TicketId> ProcessRequest(JobRequest request, string replyPath)
+    /// <param name="station">The station the M-HSM service authenticated, written in each record; null in process.</param>
+    public IReadOnlyDictionary<string, TicketId> ProcessRequest(JobRequest request, string replyPath, string? station = null)
     {
         if (!HsmUuid.Same(request.MHsmUuid, Uuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"The request is for M-HSM {HsmUuid.Normalize(request.MHsmUuid)}, but this site's M-HSM is {Uuid}. Send it to the right CM, or ask the OE to fix -m_hsm_uuid.", new SourceLocation(request.File.Path));
@@ -75,7 +76,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
                 TicketId id;
                 do id = TicketId.New(); while (_ledger.Ticket(id) is not null);
                 _ledger.Append(new TicketReserved(id, t.Name, t.Device, t.Action, t.MaxDevice, request.Job, request.HsmTask,
-                    request.File.Digest, PublicKeys.Fingerprint(request.UHsmIdentityKey)));
+                    request.File.Digest, PublicKeys.Fingerprint(request.UHsmIdentityKey), station));
                 reserved[t.Name] = id;
             }
             return reserved;
@@ -89,7 +90,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     /// activates them. The load records name the project file, so that a crash between the load and the
     /// project's creation can be recovered at the same place (<see cref="LoadedFor"/>), and nowhere else.
     /// </summary>
-    public void LoadJob(JobFile job, string projectPath)
+    public void LoadJob(JobFile job, string projectPath, string? station = null)
     {
         var where = new SourceLocation(job.File.Path);
         if (!HsmUuid.Same(job.MHsmUuid, Uuid) || job.MHsmIdentityFingerprint != _keys.IdentityFingerprint ||
@@ -99,7 +100,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         _ledger.Locked(() =>
         {
             var loads = job.Tickets.Select(t => (Ticket: t, Event: new TicketLoaded(t.Id, job.Job, job.Digest, t.Spec.Name, t.Spec.Device, t.Spec.Action,
-                t.Spec.MaxDevice, t.KeyMode, t.Bitstream, projectPath))).ToList();
+                t.Spec.MaxDevice, t.KeyMode, t.Bitstream, projectPath, station))).ToList();
             foreach (var (_, load) in loads)
                 if (TicketPolicy.CheckLoad(_ledger.Ticket(load.Ticket), load, uhsmKey, where) is { } refusal) throw refusal;
             foreach (var (ticket, load) in loads)
@@ -162,7 +163,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     public void Refresh() => _ledger.Refresh();
 
     /// <summary>Ends tickets: a durable end record, then the certifier under K_end, then the ticket keys are destroyed.</summary>
-    public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<TicketId> ticketIds, bool terminate) => _ledger.Locked(() =>
+    public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<TicketId> ticketIds, bool terminate, string? station = null) => _ledger.Locked(() =>
     {
         var states = ticketIds.Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to this M-HSM.")).ToList();
         foreach (var s in states.Where(s => s is { Loaded: true, Ended: false })) _ticketKeys.CheckCount(s.Id, s.Name, s.Issued);
@@ -170,7 +171,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         if (open.Count > 0 && !terminate) throw PolicyErrors.CodesRemain(open);
         foreach (var s in states)
             if (TicketPolicy.EndMode(s, terminate) is { } mode)
-                _ledger.Append(new TicketEnded(s.Id, s.Issued, _ledger.Chain(s.Id).Head, mode));
+                _ledger.Append(new TicketEnded(s.Id, s.Issued, _ledger.Chain(s.Id).Head, mode, station));
         // Certified under the ledger lock: two completions at once must not race on K_end.
         return (IReadOnlyList<EndCertifier>)ticketIds.Select(Certify).ToList();
     });

@@ -55,10 +55,29 @@ public sealed record ProductionProgress(ProgrammingAction Action, string Program
 public sealed class StationService(SppsEnvironment env) : IDisposable
 {
     private ManufacturerHsm? _mhsm;
+    private Service.MhsmClient? _remote;
+    private bool _remoteResolved;
 
     public JobProject? Project { get; private set; }
 
+    /// <summary>The M-HSM in this process (SPPS_HOME's HSM and ledger). Not used when <see cref="Remote"/> is set.</summary>
     public ManufacturerHsm Mhsm => _mhsm ??= ManufacturerHsm.Open(env);
+
+    /// <summary>
+    /// The M-HSM service this site uses (SPPS_MHSM), or null. When set, every M-HSM step — parameters, job request,
+    /// job load, codes, status, completion, DFK import — is a call to it, and this process never opens an HSM:
+    /// the station holds no ticket key (docs/deployment.md, "A remote M-HSM").
+    /// </summary>
+    public Service.MhsmClient? Remote
+    {
+        get
+        {
+            if (_remoteResolved) return _remote;
+            _remote = Service.MhsmClient.FromSettings(env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve);
+            _remoteResolved = true;
+            return _remote;
+        }
+    }
 
     public JobProject RequireProject() =>
         Project ?? throw new SppsException(ErrorCodes.NoProjectOpen, "No job project is open: run open_project -project {FOLDER/NAME.pro} first.");
@@ -70,6 +89,15 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
             throw new SppsException(ErrorCodes.InvalidOptionValue, "-hsm_type_u TRUE (using the U-HSM as manufacturer HSM) is not supported: production needs a separate M-HSM. Use -hsm_type_u FALSE.");
         var settings = env.LoadSettings();
         settings.FlashPro = new ManufacturerHsmSettings { HsmServerName = serverName, MHsmUuid = uuid, FtpUsername = ftpUsername };
+        if (Remote is { } remote)
+        {
+            // The HSM is the service's: nothing is created here, the UUID given must be the service's.
+            var identity = remote.Describe();
+            if (!HsmUuid.Same(identity.Uuid, uuid))
+                throw new SppsException(ErrorCodes.WrongHsm, $"{remote.Description} holds M-HSM {HsmUuid.Normalize(identity.Uuid)}, but -m_hsm_uuid says {uuid}: fix -m_hsm_uuid, or {Service.MhsmClient.AddressVariable}.");
+            settings.Save(env.Home);
+            return new MhsmParameters(serverName, HsmUuid.Normalize(identity.Uuid), PublicKeys.Fingerprint(identity.IdentityKey.Span), ftpPasswordGiven);
+        }
         _mhsm?.Dispose();
         _mhsm = null;
         settings.Save(env.Home);
@@ -81,6 +109,14 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         if (File.Exists(replyPath) && !overwrite)
             throw new SppsException(ErrorCodes.OptionNotAllowed, $"{replyPath} exists: add -overwrite_reply TRUE to replace it.");
         var request = JobRequest.Read(requestPath);
+        if (Remote is { } remote)
+        {
+            var answer = remote.AnswerJobRequest(File.ReadAllBytes(requestPath));
+            IO.AtomicFile.WriteAllBytes(replyPath, answer.ReplyFile.ToByteArray());
+            var ids = answer.TicketIds.ToDictionary(t => t.Key, t => TicketId.Parse(t.Value,
+                what => new SppsException(ErrorCodes.InvalidField, $"The M-HSM service answered ticket ID '{t.Value}' for {t.Key}; it must be {what}.")), StringComparer.Ordinal);
+            return new RequestAnswered(request, replyPath, ids);
+        }
         return new RequestAnswered(request, replyPath, Mhsm.ProcessRequest(request, replyPath));
     }
 
@@ -91,11 +127,23 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !overwrite)
             throw new SppsException(ErrorCodes.ProjectExists, $"{folder} already exists: use -overwrite 1 to replace it (the old folder is kept as a backup), or another -job_project_location.");
         var projectPath = Path.Combine(folder, Path.GetFileNameWithoutExtension(jobPath) + JobProject.Extension);
-        var recovered = !File.Exists(projectPath) && Mhsm.LoadedFor(job, projectPath);
-        if (!recovered) Mhsm.LoadJob(job, projectPath);
+        bool recovered;
+        string uuid;
+        if (Remote is { } remote)
+        {
+            // Only the signed head travels: the M-HSM needs the wrapped tickets, not the bitstreams.
+            var loaded = remote.LoadJob(job.File.SignedHead(), projectPath, recover: !File.Exists(projectPath));
+            (recovered, uuid) = (loaded.Recovered, HsmUuid.Normalize(loaded.MhsmUuid));
+        }
+        else
+        {
+            recovered = !File.Exists(projectPath) && Mhsm.LoadedFor(job, projectPath);
+            if (!recovered) Mhsm.LoadJob(job, projectPath);
+            uuid = Mhsm.Uuid;
+        }
         var notices = new List<string>();
-        Project = JobProject.Create(location, jobPath, job, Mhsm.Uuid, overwrite, notices.Add);
-        return new JobProjectCreated(job, Project, Mhsm.Uuid, recovered, notices);
+        Project = JobProject.Create(location, jobPath, job, uuid, overwrite, notices.Add);
+        return new JobProjectCreated(job, Project, uuid, recovered, notices);
     }
 
     public JobProject OpenProject(string path) => Project = JobProject.Load(path);
@@ -151,9 +199,11 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     {
         var project = RequireProject();
         var job = project.OpenJob();
+        if (Remote is { } remote)
+            return new JobStatus(job, FromService(remote.ExportJobStatus(job.File.SignedHead(), project.Cocs()), statusPath, job, final: false), statusPath);
         Mhsm.Refresh();
-        var tickets = Statuses(job, null);
-        if (statusPath is not null) JobStatusFile.Write(statusPath, final: false, job, Mhsm, tickets.Select(t => t.ForFile()).ToList(), project.Cocs());
+        var tickets = JobStatusExport.Statuses(Mhsm, job, null);
+        if (statusPath is not null) JobStatusExport.Write(statusPath, final: false, job, Mhsm, tickets, project.Cocs());
         return new JobStatus(job, tickets, statusPath);
     }
 
@@ -161,22 +211,37 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     {
         var project = RequireProject();
         var job = project.OpenJob();
+        if (Remote is { } remote)
+            return new JobStatus(job, FromService(remote.CompleteJob(job.File.SignedHead(), project.Cocs(), terminate), statusPath, job, final: true), statusPath);
         var certifiers = Mhsm.EndTickets(job.Tickets.Select(t => t.Id).ToList(), terminate);
-        var tickets = Statuses(job, certifiers.ToDictionary(c => c.TicketId));
-        JobStatusFile.Write(statusPath, final: true, job, Mhsm, tickets.Select(t => t.ForFile()).ToList(), project.Cocs());
+        var tickets = JobStatusExport.Statuses(Mhsm, job, certifiers.ToDictionary(c => c.TicketId));
+        JobStatusExport.Write(statusPath, final: true, job, Mhsm, tickets, project.Cocs());
         return new JobStatus(job, tickets, statusPath);
     }
 
-    public string ImportFactoryKeyDatabase(string path)
+    /// <summary>Imports a DFK database; returns its factory lot and the M-HSM it went into.</summary>
+    public (string Lot, string MHsm) ImportFactoryKeyDatabase(string path)
     {
         if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"{path} does not exist.");
-        return Mhsm.ImportFactoryKeyDatabase(File.ReadAllText(path), path);
+        if (Remote is { } remote) return (remote.ImportFactoryKeys(File.ReadAllBytes(path)), remote.Description);
+        return (Mhsm.ImportFactoryKeyDatabase(File.ReadAllText(path), path), $"M-HSM {Mhsm.Uuid}");
     }
 
-    private List<TicketStatus> Statuses(JobFile job, IReadOnlyDictionary<TicketId, EndCertifier>? certifiers) =>
-        job.Tickets.Select(t => new TicketStatus(t,
-            Mhsm.Ticket(t.Id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {t.Spec.Name} is unknown to this M-HSM."),
-            Mhsm.Chain(t.Id), certifiers?.GetValueOrDefault(t.Id))).ToList();
+    /// <summary>
+    /// A status file the service signed: written where asked (a temporary file when only the counts are wanted), then
+    /// read back with the checks a status file gets (signed by the job's M-HSM, for this job), as typed statuses.
+    /// </summary>
+    private static IReadOnlyList<TicketStatus> FromService(byte[] statusFile, string? statusPath, JobFile job, bool final)
+    {
+        var path = statusPath ?? Path.Combine(Path.GetTempPath(), $"spps-status-{Guid.NewGuid():N}.status");
+        IO.AtomicFile.WriteAllBytes(path, statusFile);
+        try { return JobStatusExport.Read(path, job, final); }
+        finally { if (statusPath is null) File.Delete(path); }
+    }
 
-    public void Dispose() => _mhsm?.Dispose();
+    public void Dispose()
+    {
+        _mhsm?.Dispose();
+        _remote?.Dispose();
+    }
 }

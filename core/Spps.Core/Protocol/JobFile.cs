@@ -31,7 +31,16 @@ public sealed record JobFile(
 
     public static JobFile Read(string path, bool verifyPayload)
     {
-        var file = SppsFile.Read(path, Kind, signed: true);
+        var result = From(SppsFile.Read(path, Kind, signed: true));
+        if (verifyPayload) result.File.VerifyPayload();
+        return result;
+    }
+
+    /// <summary>A job from its signed head alone (<see cref="SppsFile.SignedHead"/>): what an M-HSM needs to load it; no bitstream.</summary>
+    public static JobFile ReadHead(string path) => From(SppsFile.Read(path, Kind, signed: true, headOnly: true));
+
+    private static JobFile From(SppsFile file)
+    {
         HeaderFields.ExpectVersion(file, Version);
         var h = file.Header;
         var uhsm = HeaderFields.Object(file, h, "u_hsm");
@@ -52,7 +61,6 @@ public sealed record JobFile(
         var result = new JobFile(file, HeaderFields.String(file, job, "name"), HeaderFields.String(file, job, "type"), HeaderFields.String(file, h, "hsm_task"),
             HeaderFields.String(file, uhsm, "uuid"), uhsmKey, HeaderFields.String(file, mhsm, "uuid"), HeaderFields.Hex(file, mhsm, "identity_fingerprint", 48),
             HeaderFields.Hex(file, mhsm, "transport_fingerprint", 48), HeaderFields.Hex(file, h, "request_digest", 48), devices, bitstreams, tickets);
-        if (verifyPayload) file.VerifyPayload();
         return result;
     }
 

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Spps.Core.Manufacturer;
@@ -21,6 +22,9 @@ public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
     public const string AddressVariable = Site.SiteOptions.MhsmVariable;
     public const string CredentialsVariable = Site.SiteOptions.MhsmCredentialsVariable;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Status files carry every ledger record and CoC of a job: far above gRPC's 4 MiB default.</summary>
+    public const int MaxMessageBytes = 256 << 20;
     private readonly IReadOnlyList<MhsmAddress> _addresses;
     private readonly GrpcChannel[] _channels;
     private readonly V1.Mhsm.MhsmClient[] _clients;
@@ -98,8 +102,51 @@ public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
     public V1.UploadCocsReply UploadCocs(string job, IEnumerable<Spps.Device.Reference.Coc> cocs)
     {
         var request = new V1.UploadCocsRequest { Job = job };
-        request.Cocs.AddRange(cocs.Select(c => new V1.Coc { Dsn = c.Dsn, DesignDigest = c.DesignDigest, TicketId = c.TicketId, Action = c.Action, Nonce = c.Nonce, Result = c.Result, Mac = c.Mac }));
+        request.Cocs.AddRange(cocs.Select(c => c.ToProto()));
         return Call((c, deadline) => c.UploadCocs(request, deadline: deadline));
+    }
+
+    /// <summary>The service's M-HSM: UUID, identity and transport public keys.</summary>
+    public V1.MhsmIdentity Describe() => Call((c, deadline) => c.DescribeMhsm(new V1.DescribeMhsmRequest(), deadline: deadline));
+
+    /// <summary>process_job_request at the service: the signed reply file and the ticket IDs it reserved (again the same for a request answered before).</summary>
+    public V1.AnswerJobRequestReply AnswerJobRequest(byte[] requestFile)
+    {
+        var request = new V1.AnswerJobRequestRequest { RequestFile = ByteString.CopyFrom(requestFile) };
+        return Call((c, deadline) => c.AnswerJobRequest(request, deadline: deadline));
+    }
+
+    /// <summary>
+    /// Loads a job at the service from its signed head. With <paramref name="recover"/> a load this very project
+    /// already made counts as done, so asking a second replica after the first failed mid-call is safe.
+    /// </summary>
+    public V1.LoadJobReply LoadJob(byte[] jobHead, string project, bool recover)
+    {
+        var request = new V1.LoadJobRequest { JobHead = ByteString.CopyFrom(jobHead), Project = project, Recover = recover };
+        return Call((c, deadline) => c.LoadJob(request, deadline: deadline));
+    }
+
+    /// <summary>The job's intermediate status file, signed by the service's M-HSM.</summary>
+    public byte[] ExportJobStatus(byte[] jobHead, IEnumerable<Spps.Device.Reference.Coc> cocs)
+    {
+        var request = new V1.ExportJobStatusRequest { JobHead = ByteString.CopyFrom(jobHead) };
+        request.Cocs.AddRange(cocs.Select(c => c.ToProto()));
+        return Call((c, deadline) => c.ExportJobStatus(request, deadline: deadline)).StatusFile.ToByteArray();
+    }
+
+    /// <summary>Ends the job's tickets at the service (asking again is safe: an ended ticket keeps its certifier) and returns the final status file.</summary>
+    public byte[] CompleteJob(byte[] jobHead, IEnumerable<Spps.Device.Reference.Coc> cocs, bool terminate)
+    {
+        var request = new V1.CompleteJobRequest { JobHead = ByteString.CopyFrom(jobHead), Terminate = terminate };
+        request.Cocs.AddRange(cocs.Select(c => c.ToProto()));
+        return Call((c, deadline) => c.CompleteJob(request, deadline: deadline)).StatusFile.ToByteArray();
+    }
+
+    /// <summary>Imports a DFK database into the service's M-HSM; returns its factory lot.</summary>
+    public string ImportFactoryKeys(byte[] database)
+    {
+        var request = new V1.ImportFactoryKeysRequest { Database = ByteString.CopyFrom(database) };
+        return Call((c, deadline) => c.ImportFactoryKeys(request, deadline: deadline)).Lot;
     }
 
     /// <summary>Health of each address, in order: the reply, or why it did not answer.</summary>
@@ -182,7 +229,7 @@ public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
                     throw;
                 }
             };
-            return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+            return GrpcChannel.ForAddress("http://localhost", Options(handler));
         }
         var credentials = _credentials!;
         handler.SslOptions = new SslClientAuthenticationOptions
@@ -192,8 +239,13 @@ public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
             LocalCertificateSelectionCallback = (_, _, _, _, _) => credentials.Certificate,
             RemoteCertificateValidationCallback = (_, certificate, _, errors) => credentials.ValidateServer(certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate)), errors),
         };
-        return GrpcChannel.ForAddress($"https://{address.Host}:{address.Port}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        return GrpcChannel.ForAddress($"https://{address.Host}:{address.Port}", Options(handler));
     }
+
+    private static GrpcChannelOptions Options(HttpMessageHandler handler) => new()
+    {
+        HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = MaxMessageBytes, MaxSendMessageSize = MaxMessageBytes,
+    };
 
     public void Dispose()
     {

@@ -41,4 +41,11 @@ public static class ProtoMapping
         c.HsmEphemeral1.Length == 0 ? null : c.HsmEphemeral1,
         c.HsmEphemeral2.Length == 0 ? null : c.HsmEphemeral2,
         c.WrappedKip);
+
+    public static V1.Coc ToProto(this Spps.Device.Reference.Coc c) => new()
+    {
+        Dsn = c.Dsn, DesignDigest = c.DesignDigest, TicketId = c.TicketId, Action = c.Action, Nonce = c.Nonce, Result = c.Result, Mac = c.Mac,
+    };
+
+    public static Spps.Device.Reference.Coc ToCoc(this V1.Coc c) => new(c.Dsn, c.DesignDigest, c.TicketId, c.Action, c.Nonce, c.Result, c.Mac);
 }

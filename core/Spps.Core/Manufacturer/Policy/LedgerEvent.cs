@@ -12,10 +12,13 @@ public abstract record LedgerEvent(TicketId Ticket)
     public abstract string Type { get; }
 }
 
-/// <summary>The M-HSM answered a request and reserved this ticket ID for one of its tickets.</summary>
+/// <summary>
+/// The M-HSM answered a request and reserved this ticket ID for one of its tickets. <paramref name="Station"/>, here
+/// and in the other events, is the station the M-HSM service authenticated, or null when the work ran in process.
+/// </summary>
 public sealed record TicketReserved(
     TicketId Ticket, string Name, string Device, ProgrammingAction Action, long MaxDevice,
-    string Job, string HsmTask, string RequestDigest, string UHsmKey) : LedgerEvent(Ticket)
+    string Job, string HsmTask, string RequestDigest, string UHsmKey, string? Station = null) : LedgerEvent(Ticket)
 {
     public const string TypeName = "reserve";
     public override string Type => TypeName;
@@ -24,7 +27,7 @@ public sealed record TicketReserved(
 /// <summary>A job holding the ticket was loaded: its keys are in the M-HSM, codes may be issued.</summary>
 public sealed record TicketLoaded(
     TicketId Ticket, string Job, string JobDigest, string Name, string Device, ProgrammingAction Action, long MaxDevice,
-    KeyMode KeyMode, string Bitstream, string Project) : LedgerEvent(Ticket)
+    KeyMode KeyMode, string Bitstream, string Project, string? Station = null) : LedgerEvent(Ticket)
 {
     public const string TypeName = "load";
     public override string Type => TypeName;
@@ -44,7 +47,7 @@ public sealed record CodeIssued(TicketId Ticket, Dsn Dsn, long N, string? Statio
 public enum TicketEndMode { Ended, Terminated }
 
 /// <summary>The ticket ended with this count and chain head; its keys are destroyed next.</summary>
-public sealed record TicketEnded(TicketId Ticket, long Count, string ChainHead, TicketEndMode Mode) : LedgerEvent(Ticket)
+public sealed record TicketEnded(TicketId Ticket, long Count, string ChainHead, TicketEndMode Mode, string? Station = null) : LedgerEvent(Ticket)
 {
     public const string TypeName = "end";
     public override string Type => TypeName;

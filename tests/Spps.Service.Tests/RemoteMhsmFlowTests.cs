@@ -1,0 +1,110 @@
+using System.Text.RegularExpressions;
+using Newtonsoft.Json.Linq;
+using Spps.Flow.Tests;
+
+namespace Spps.Service.Tests;
+
+/// <summary>
+/// A remote M-HSM: the M-HSM (software HSM, ledger, service) lives at a third site with its own SPPS_HOME, as the
+/// OE's or a trusted provisioning site would run it; the CM's station reaches it over mutual TLS only. The whole
+/// tutorial runs through it, and the station's SPPS_HOME never holds an HSM, a ledger or a key.
+/// </summary>
+public sealed class RemoteMhsmFlowTests
+{
+    private const string SetParameters = "FlashProExpress_Set_HSM_Parameters.tcl";
+
+    [Fact]
+    public void The_tutorial_runs_against_an_M_HSM_at_another_site_and_the_station_holds_no_HSM_and_no_ticket_key()
+    {
+        using var t = new Tutorial();
+        var mhsm = new Site(t.Root, "mhsm-site");
+        var vendor = new Site(t.Root, "vendor"); // the simulated silicon vendor makes the boards: its CA stays in its own home
+        File.Copy(Path.Combine(Tutorial.Scripts, "cm", SetParameters), mhsm.PathOf(SetParameters));
+        mhsm.Station("script", SetParameters).ShouldSucceed(); // the tutorial's M-HSM (software HSM, UUID 10), created at the M-HSM's site
+        mhsm.Environment["SPPS_SITE_CA_PASSPHRASE"] = ServiceSite.Passphrase;
+        mhsm.Station("mhsm", "create-ca", "--name", "Provisioning site CA").ShouldSucceed();
+        mhsm.Station("mhsm", "enroll-service", "--name", "mhsm", "--host", "127.0.0.1", "--out", mhsm.PathOf("service-tls")).ShouldSucceed();
+        // The station's credentials, handed to the CM: one enrolled for the tutorial's job, one for another job only.
+        var line1 = t.Cm.PathOf("line-1");
+        mhsm.Station("mhsm", "enroll", "--station", "line-1", "--job", "MyProgJob", "--out", line1).ShouldSucceed();
+        var other = t.Cm.PathOf("line-9");
+        mhsm.Station("mhsm", "enroll", "--station", "line-9", "--job", "OtherJob", "--out", other).ShouldSucceed();
+        using var replica = new Replica(mhsm, ServiceSite.FreePort(), mhsm.PathOf("service-tls"));
+        t.Cm.Environment["SPPS_MHSM"] = replica.Url;
+        t.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = line1;
+
+        // Tutorial steps 1-10: the CM's set_hsm_params, process_job_request and create_job_project are service calls.
+        t.RunUntilJobLoaded();
+        var keysAtService = Directory.GetFiles(Path.Combine(mhsm.Home, "hsm"), "*.key", SearchOption.AllDirectories).Length;
+        Assert.True(keysAtService > 0, "the M-HSM's software HSM keeps its keys under the M-HSM site's SPPS_HOME/hsm");
+        StationHomeHoldsNoHsm(t.Cm);
+
+        // Production: 2 PROGRAM codes, the third device refused by the policy at the service.
+        var boards = t.Cm.PathOf("boards-a");
+        var extra = t.Cm.PathOf("boards-b");
+        vendor.Station("sim", "create-boards", "--dir", boards, "--count", "2").ShouldSucceed();
+        vendor.Station("sim", "create-boards", "--dir", extra, "--count", "1").ShouldSucceed();
+        Directory.CreateDirectory(Path.Combine(mhsm.Home, "trust")); // the M-HSM's site trusts the silicon vendor's root
+        File.Copy(Path.Combine(vendor.Home, "trust", "sim-vendor-root.cer"), Path.Combine(mhsm.Home, "trust", "sim-vendor-root.cer"));
+        Assert.Contains($"authorization codes from the M-HSM service at {replica.Url}", t.CmScript("FlashProExpress_Run_Program", boards).ShouldSucceed().Stdout);
+        t.CmScript("FlashProExpress_Run_Program", extra).ShouldFail(4, "SPPS4008");
+        Assert.Equal("blank", (string)t.Cm.Boards(extra).Single()["state"]!);
+
+        // Replay: the job loads once at the service, wherever the CM asks from.
+        t.Cm.Station("create-job-project", "--job-project-location", "again", "--job-file", "MyProgJob.job").ShouldFail(4, "SPPS4006");
+        // Stolen job: the CM's own M-HSM (same name and UUID, made without the service) cannot unwrap its tickets.
+        var thief = new Site(t.Root, "cm-own-hsm");
+        foreach (var script in Directory.GetFiles(t.Cm.Work, "*.tcl")) File.Copy(script, thief.PathOf(Path.GetFileName(script)));
+        thief.Station("script", SetParameters).ShouldSucceed();
+        File.Copy(t.Cm.PathOf("MyProgJob.job"), thief.PathOf("MyProgJob.job"));
+        thief.Station("script", "FlashProExpress_Create_Job_Project.tcl").ShouldFail(4, "SPPS4003");
+
+        // The intermediate status, signed at the service, checked by the OE.
+        t.CmScript("FlashProExpress_Export_Job_Status").ShouldSucceed();
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatus");
+        Assert.Contains("Devices authorized: 2 of 2; codes left: 0; state: active", t.OeScript("JobManager_Check_Job_Status").ShouldSucceed().Stdout);
+
+        // A station enrolled for another job cannot end this one.
+        t.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = other;
+        t.CmScript("FlashProExpress_Complete_Job").ShouldFail(4, "SPPS4020");
+        Assert.DoesNotContain(LedgerRecords(mhsm), r => (string)r["type"]! == "end");
+
+        t.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = line1;
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
+        var end = t.OeScript("JobManager_Check_Job_End_Status").ShouldSucceed();
+        Assert.Equal(3, Regex.Matches(end.Stdout, "End certifier: valid").Count);
+        Assert.Contains("Devices authorized: 2 of 2; codes left: 0; state: ended", end.Stdout);
+        Assert.Contains("Certificates of Conformance: 2 valid, 0 invalid, 2 in all", end.Stdout);
+
+        // Every record the station caused names it: reservations, loads, codes, ends.
+        var records = LedgerRecords(mhsm);
+        Assert.Equal(["end", "issue", "load", "reserve"], records.Select(r => (string)r["type"]!).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(records, r => Assert.Equal("line-1", (string?)r["data"]!["station"]));
+        StationHomeHoldsNoHsm(t.Cm);
+
+        // A silicon root the CM trusts on its own machine counts for nothing: device trust is the M-HSM site's.
+        var rogue = new Site(t.Root, "rogue-vendor");
+        var fake = t.Cm.PathOf("boards-rogue");
+        rogue.Station("sim", "create-boards", "--dir", fake, "--count", "1").ShouldSucceed();
+        Directory.CreateDirectory(Path.Combine(t.Cm.Home, "trust"));
+        File.Copy(Path.Combine(rogue.Home, "trust", "sim-vendor-root.cer"), Path.Combine(t.Cm.Home, "trust", "rogue-root.cer"));
+        t.Run(fake, "PROGRAM").ShouldFail(4, "SPPS4010"); // refused before the ticket's state is even looked at
+    }
+
+    /// <summary>
+    /// The software HSM keeps its store (descriptor, store key, one file per key) under SPPS_HOME/hsm/NAME and the
+    /// M-HSM its ledger, count markers and certifiers under SPPS_HOME/mhsm/UUID: the station's home has neither, and
+    /// nothing in it but its settings.
+    /// </summary>
+    private static void StationHomeHoldsNoHsm(Site cm)
+    {
+        Assert.False(Directory.Exists(Path.Combine(cm.Home, "hsm")), "the station created an HSM store");
+        Assert.False(Directory.Exists(Path.Combine(cm.Home, "mhsm")), "the station created M-HSM state (ledger, markers, certifiers)");
+        var files = Directory.GetFiles(cm.Home, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(cm.Home, f)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["settings.json"], files);
+    }
+
+    private static List<JObject> LedgerRecords(Site mhsm) =>
+        File.ReadAllLines(Path.Combine(mhsm.Home, "mhsm", "10", "ledger.jsonl")).Where(l => l.Length > 0).Select(JObject.Parse).ToList();
+}
