@@ -20,8 +20,8 @@ public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService>
     public override async Task<V1.AuthCode> IssueAuthCode(V1.IssueAuthCodeRequest request, ServerCallContext context)
     {
         var clock = Stopwatch.StartNew();
-        // The ledger serialises issuance anyway: requests beyond a few wait here without holding a thread,
-        // so 64 stations at once do not starve the thread pool that Kestrel and TLS run on.
+        // Requests beyond the gate wait here without holding a thread, so many stations at once do not starve
+        // the thread pool that Kestrel and TLS run on; those inside share ledger commits (IssueBatcher).
         await state.IssueGate.WaitAsync(context.CancellationToken);
         try
         {
@@ -29,7 +29,7 @@ public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService>
             var job = state.JobOf(request.TicketId);
             if (job is not null && !station.MayRun(job))
                 throw StationAuthorizer.Refuse($"station '{station.Name}' is not enrolled for job '{job}' (its certificate allows {string.Join(", ", station.Jobs)})");
-            var code = state.Issuer.IssueAuthCode(request.ToEvidence(station.Name));
+            var code = await state.IssueAsync(request.ToEvidence(station.Name));
             state.Metrics.CodeIssued(clock.Elapsed);
             log.LogDebug("Issued {Action} code for {Dsn} on ticket {Ticket} to station {Station} in {Ms} ms", request.Action, request.Dsn, request.TicketId, station.Name, clock.Elapsed.TotalMilliseconds);
             return code.ToProto();

@@ -19,8 +19,15 @@ public sealed partial class ServiceState(ManufacturerHsm mhsm, IAuthCodeIssuer i
     /// <summary>The M-HSM steps of a remote M-HSM other than codes: job request, load, status, completion, DFK import.</summary>
     public StationJobs Jobs { get; } = new(mhsm, stateDirectory);
 
-    /// <summary>Code requests being worked on at once (the rest wait asynchronously): the HSM part runs in parallel, the ledger part in turn.</summary>
-    public SemaphoreSlim IssueGate { get; } = new(Math.Max(2, Environment.ProcessorCount * 2));
+    /// <summary>
+    /// Code requests being worked on at once (the rest wait asynchronously): enough for one group commit to fill
+    /// while the previous one commits (<see cref="IssueBatcher"/>); the HSM part runs in parallel.
+    /// </summary>
+    public SemaphoreSlim IssueGate { get; } = new(2 * TicketKeys.LagAllowed);
+
+    /// <summary>One device's code, through the M-HSM's group commit (waiting holds no thread).</summary>
+    public Task<Spps.Device.Reference.AuthCode> IssueAsync(DeviceEvidence evidence) =>
+        issuer is ManufacturerHsm m ? m.IssueAuthCodeAsync(evidence) : Task.FromResult(issuer.IssueAuthCode(evidence));
     public string MhsmUuid => mhsm.Uuid;
     public string Replica { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 

@@ -24,6 +24,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     private readonly Ledger _ledger;
     private readonly TicketKeys _ticketKeys;
     private readonly DeviceTrust _trust;
+    private readonly IssueBatcher _issues;
     private readonly string _stateDirectory;
 
     private ManufacturerHsm(RoleKeys keys, string stateDirectory, DeviceTrust trust, string? ledgerConnection)
@@ -33,6 +34,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         _ledger = new Ledger(stateDirectory, ledgerConnection);
         _ticketKeys = new TicketKeys(keys, keys.Hsm.Info.Uuid);
         _trust = trust;
+        _issues = new IssueBatcher(_ledger, _ticketKeys);
     }
 
     public string Uuid => _keys.Hsm.Info.Uuid;
@@ -115,38 +117,33 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 
     /// <summary>
     /// Issues one device's authorization code. The ledger record is durable before the code is computed,
-    /// so a crash can lose a code but never hand out one that is not counted.
+    /// so a crash can lose a code but never hand out one that is not counted. Concurrent requests share one
+    /// ledger commit (<see cref="IssueBatcher"/>); the device check and the code itself run in the caller.
     /// </summary>
     public AuthCode IssueAuthCode(DeviceEvidence evidence)
     {
-        // Checked before taking the ledger lock: the chain check is the slowest part and needs no ledger state.
+        // Checked before queueing for the ledger: the chain check is the slowest part and needs no ledger state.
         if (evidence.Certificate is not null) _trust.CheckGenuine(evidence);
-        var request = new IssueRequest(evidence.TicketId, evidence.Action, evidence.Dsn, evidence.Certificate is not null, evidence.EphemeralKey is not null, evidence.Station);
-        var decision = _ledger.Locked(() =>
-        {
-            var state = _ledger.Ticket(evidence.TicketId);
-            if (state is { Loaded: true, Ended: false }) _ticketKeys.CheckCount(state.Id, state.Name, state.Issued);
-            var decision = TicketPolicy.Decide(state, request);
-            // Durable before the code exists: a crash loses the code, never the count.
-            if (decision is IssueDecision.Count count) _ledger.Append(count.Event, durable: true);
-            return decision;
-        });
-        // The HSM's count moves only once the record is committed (a PostgreSQL scope commits when Locked
-        // returns), in a scope of its own: the marker may lag the ledger after a crash, never lead it.
-        if (decision is IssueDecision.Count counted)
-            _ledger.Locked(() =>
-            {
-                _ticketKeys.CheckCount(counted.Event.Ticket, _ledger.Ticket(counted.Event.Ticket)!.Name, _ledger.Ticket(counted.Event.Ticket)!.Issued);
-                return 0;
-            });
-        return decision switch
-        {
-            IssueDecision.Count count => _ticketKeys.AuthCode(evidence, count.KeyMode),
-            IssueDecision.Retry retry => _ticketKeys.AuthCode(evidence, retry.KeyMode),
-            IssueDecision.Refuse refuse => throw refuse.Error,
-            _ => throw new InvalidOperationException(decision.GetType().Name),
-        };
+        return Code(evidence, _issues.Decide(Request(evidence)));
     }
+
+    /// <summary>As <see cref="IssueAuthCode"/>, waiting for the group commit without holding a thread.</summary>
+    public async Task<AuthCode> IssueAuthCodeAsync(DeviceEvidence evidence)
+    {
+        if (evidence.Certificate is not null) _trust.CheckGenuine(evidence);
+        return Code(evidence, await _issues.DecideAsync(Request(evidence)).ConfigureAwait(false));
+    }
+
+    private static IssueRequest Request(DeviceEvidence e) =>
+        new(e.TicketId, e.Action, e.Dsn, e.Certificate is not null, e.EphemeralKey is not null, e.Station);
+
+    private AuthCode Code(DeviceEvidence evidence, IssueDecision decision) => decision switch
+    {
+        IssueDecision.Count count => _ticketKeys.AuthCode(evidence, count.KeyMode),
+        IssueDecision.Retry retry => _ticketKeys.AuthCode(evidence, retry.KeyMode),
+        IssueDecision.Refuse refuse => throw refuse.Error,
+        _ => throw new InvalidOperationException(decision.GetType().Name),
+    };
 
     public TicketState? Ticket(TicketId id) => _ledger.Ticket(id);
 

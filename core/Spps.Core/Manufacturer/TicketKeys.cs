@@ -110,8 +110,11 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     /// </summary>
     public static string CountLabel(TicketId ticket, long count) => Label(ticket, $"count/{count}");
 
-    /// <summary>How far the marker may lag the committed ledger: one record per station caught between commit and move.</summary>
-    private const int LagAllowed = 64;
+    /// <summary>
+    /// How far the marker may lag the committed ledger: the records of one group commit (<see cref="IssueBatcher"/>
+    /// commits at most this many at once) caught between their commit and the marker's move.
+    /// </summary>
+    public const int LagAllowed = 64;
 
     public void StartCount(TicketId ticket)
     {
