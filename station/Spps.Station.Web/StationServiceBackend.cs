@@ -62,6 +62,8 @@ public sealed class StationServiceBackend(SppsEnvironment env, IReadOnlyList<str
     public IReadOnlyList<TicketView> Tickets()
     {
         var job = RequireJob();
+        if (_station.Remote is not null) // the counts as the service's M-HSM signs them; no HSM opens here
+            return _station.GetJobStatus(null).Tickets.Select(s => TicketOf(s.Ticket, s.State)).ToList();
         var mhsm = _station.Mhsm;
         return mhsm.Ledger.Locked(() => job.Tickets.Select(t => TicketOf(t, mhsm.Ticket(t.Id))).ToList());
     }
@@ -85,6 +87,7 @@ public sealed class StationServiceBackend(SppsEnvironment env, IReadOnlyList<str
 
     public MhsmView Mhsm()
     {
+        if (_station.Remote is { } remote) return RemoteMhsm(remote);
         var mhsm = _station.Mhsm;
         var job = _job;
         var tickets = job is null ? [] : Tickets();
@@ -99,6 +102,18 @@ public sealed class StationServiceBackend(SppsEnvironment env, IReadOnlyList<str
         using (var service = Spps.Core.Service.MhsmClient.FindLocal(Spps.Core.Service.MhsmClient.DefaultSocketPath(env.Home, mhsm.Uuid)))
             codesFrom = service?.Description ?? mhsm.Description;
         return new MhsmView(mhsm.Uuid, codesFrom, tickets, issues.Count, rate, mhsm.Ledger.Count);
+    }
+
+    /// <summary>The M-HSM page for a remote M-HSM: the job's chains from a status the service signs, the ledger's size from GetJobStatus.</summary>
+    private MhsmView RemoteMhsm(Spps.Core.Service.MhsmClient remote)
+    {
+        var statuses = _job is null ? [] : _station.GetJobStatus(null).Tickets;
+        var hourAgo = DateTimeOffset.UtcNow.AddHours(-1);
+        var issues = statuses.SelectMany(t => t.Chain.Records).Where(r => r.Event is CodeIssued)
+            .Select(r => DateTimeOffset.Parse(r.Time, CultureInfo.InvariantCulture)).Where(t => t >= hourAgo).Order().ToList();
+        double? rate = issues.Count >= 2 && issues[^1] > issues[0] ? (issues.Count - 1) / (issues[^1] - issues[0]).TotalHours : null;
+        var tickets = statuses.Select(t => TicketOf(t.Ticket, t.State)).ToList();
+        return new MhsmView(remote.Describe().Uuid, remote.Description, tickets, issues.Count, rate, remote.GetJobStatus([]).LedgerCount);
     }
 
     public void Dispose() => _station.Dispose();

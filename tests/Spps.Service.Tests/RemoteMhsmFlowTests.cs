@@ -59,6 +59,12 @@ public sealed class RemoteMhsmFlowTests
         File.Copy(t.Cm.PathOf("MyProgJob.job"), thief.PathOf("MyProgJob.job"));
         thief.Station("script", "FlashProExpress_Create_Job_Project.tcl").ShouldFail(4, "SPPS4003");
 
+        // The operator window's M-HSM page reads the counts through the service too.
+        var page = OperatorWindowMhsmPage(t.Cm);
+        Assert.Equal(replica.Url, ((string)page["codesFrom"]!).Split(' ').Last());
+        Assert.Equal(2, (long)page["tickets"]!.Single(x => (string)x["action"]! == "PROGRAM")["issued"]!);
+        StationHomeHoldsNoHsm(t.Cm);
+
         // The intermediate status, signed at the service, checked by the OE.
         t.CmScript("FlashProExpress_Export_Job_Status").ShouldSucceed();
         Tutorial.Send(t.Cm, t.Oe, "MyJobStatus");
@@ -103,6 +109,32 @@ public sealed class RemoteMhsmFlowTests
         Assert.False(Directory.Exists(Path.Combine(cm.Home, "mhsm")), "the station created M-HSM state (ledger, markers, certifiers)");
         var files = Directory.GetFiles(cm.Home, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(cm.Home, f)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["settings.json"], files);
+    }
+
+    /// <summary>Starts spps-station ui on the job project, reads /api/mhsm once, and stops it.</summary>
+    private static JObject OperatorWindowMhsmPage(Site cm)
+    {
+        var port = ServiceSite.FreePort();
+        using var ui = cm.Start("spps-station", "ui", "--listen", $"http://127.0.0.1:{port}", "--project", Tutorial.JobProject);
+        try
+        {
+            var stderr = ui.StandardError.ReadToEndAsync();
+            var serving = Task.Run(() =>
+            {
+                while (ui.StandardOutput.ReadLine() is { } line)
+                    if (line.Contains("Serving the operator UI", StringComparison.Ordinal)) return true;
+                return false;
+            });
+            Assert.True(serving.Wait(TimeSpan.FromSeconds(60)) && serving.Result, $"the UI did not start: {(stderr.IsCompleted ? stderr.Result : "")}");
+            using var http = new HttpClient();
+            var body = http.GetStringAsync($"http://127.0.0.1:{port}/api/mhsm").GetAwaiter().GetResult();
+            return (JObject)JObject.Parse(body)["mhsm"]!;
+        }
+        finally
+        {
+            ui.Kill();
+            ui.WaitForExit();
+        }
     }
 
     private static List<JObject> LedgerRecords(Site mhsm) =>
