@@ -102,7 +102,7 @@ public static class MhsmServiceHost
         app.MapGrpcService<MhsmGrpcService>();
         if (options.Metrics is { } m)
         {
-            app.MapGet("/metrics", () => Results.Text(state.Metrics.Render(state.MhsmUuid), "text/plain; version=0.0.4")).RequireHost($"*:{m.Port}");
+            app.MapGet("/metrics", () => Results.Text(state.Metrics.Render(state.MhsmUuid, mhsm.IssueCommits), "text/plain; version=0.0.4")).RequireHost($"*:{m.Port}");
             app.MapGet("/healthz", () =>
             {
                 var health = state.Health();

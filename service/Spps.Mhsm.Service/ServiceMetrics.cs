@@ -6,7 +6,8 @@ namespace Spps.Mhsm.Service;
 
 /// <summary>
 /// The service's counters in the Prometheus text exposition format (GET /metrics on the --metrics address):
-/// codes issued, requests refused by SPPS code, and the latency of IssueAuthCode as a histogram.
+/// codes issued, requests refused by SPPS code, the latency of IssueAuthCode as a histogram, and the ledger
+/// commits that counted devices with the devices they counted (how well group commit groups).
 /// </summary>
 public sealed class ServiceMetrics
 {
@@ -41,7 +42,8 @@ public sealed class ServiceMetrics
         Interlocked.Add(ref _latencyMicros, (long)(latency.Ticks / 10));
     }
 
-    public string Render(string mhsmUuid)
+    /// <param name="commits">Ledger commits that counted devices in this replica, and how many devices they counted (group commit).</param>
+    public string Render(string mhsmUuid, (long Commits, long Codes) commits = default)
     {
         var c = CultureInfo.InvariantCulture;
         var label = $"mhsm=\"{mhsmUuid}\"";
@@ -58,6 +60,10 @@ public sealed class ServiceMetrics
         s.Append(c, $"spps_mhsm_issue_seconds_bucket{{{label},le=\"+Inf\"}} {count}\n");
         s.Append(c, $"spps_mhsm_issue_seconds_sum{{{label}}} {(Interlocked.Read(ref _latencyMicros) / 1e6).ToString("0.000000", c)}\n");
         s.Append(c, $"spps_mhsm_issue_seconds_count{{{label}}} {count}\n");
+        s.Append("# HELP spps_mhsm_ledger_commits_total Ledger commits that counted devices (one transaction or fsync each; several codes share one).\n# TYPE spps_mhsm_ledger_commits_total counter\n");
+        s.Append(c, $"spps_mhsm_ledger_commits_total{{{label}}} {commits.Commits}\n");
+        s.Append("# HELP spps_mhsm_ledger_committed_codes_total Devices counted by those commits (divided by the commits: the mean group size).\n# TYPE spps_mhsm_ledger_committed_codes_total counter\n");
+        s.Append(c, $"spps_mhsm_ledger_committed_codes_total{{{label}}} {commits.Codes}\n");
         return s.ToString();
     }
 }

@@ -60,6 +60,7 @@ public sealed class IssueBatcherTests : IDisposable
         // Two commits for five records: D0 alone, then the eight that waited, in one scope and one fsync.
         Assert.Equal([1, 4], store.AppendsPerScope.Where(n => n > 0));
         Assert.Equal(2, store.Fsyncs);
+        Assert.Equal((2L, 5L), batcher.Committed); // what the service's metrics report
         // The HSM-held count followed the commits: at 5, the earlier markers gone.
         Assert.NotNull(hsm.FindKey(TicketKeys.CountLabel(ticket, 5)));
         Assert.Null(hsm.FindKey(TicketKeys.CountLabel(ticket, 4)));

@@ -153,5 +153,7 @@ public sealed class StationAuthenticationTests : IClassFixture<StationAuthentica
         Assert.Matches(@"spps_mhsm_codes_issued_total\{mhsm=""10""\} [1-9]", metrics);
         Assert.Matches(@"spps_mhsm_requests_refused_total\{mhsm=""10"",code=""SPPS4020""\} [1-9]", metrics);
         Assert.Matches(@"spps_mhsm_issue_seconds_count\{mhsm=""10""\} [1-9]", metrics);
+        Assert.Matches(@"spps_mhsm_ledger_commits_total\{mhsm=""10""\} [1-9]", metrics);
+        Assert.Matches(@"spps_mhsm_ledger_committed_codes_total\{mhsm=""10""\} [1-9]", metrics);
     }
 }

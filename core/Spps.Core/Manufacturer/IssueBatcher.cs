@@ -24,6 +24,11 @@ public sealed class IssueBatcher(Ledger ledger, TicketKeys ticketKeys)
     private readonly object _gate = new();
     private readonly Queue<Pending> _queue = new();
     private bool _busy;
+    private long _commits;
+    private long _counted;
+
+    /// <summary>Ledger commits that counted at least one device, and the devices they counted: their ratio is the mean group size.</summary>
+    public (long Commits, long Codes) Committed => (Interlocked.Read(ref _commits), Interlocked.Read(ref _counted));
 
     /// <summary>The policy's decision for one request, durable in the ledger when counted (blocks the calling thread).</summary>
     public IssueDecision Decide(IssueRequest request)
@@ -117,6 +122,12 @@ public sealed class IssueBatcher(Ledger ledger, TicketKeys ticketKeys)
             if (counted.Count > 0) ledger.MakeDurable();
             return 0;
         });
+        var codes = batch.Count(p => p.Decision is IssueDecision.Count);
+        if (codes > 0)
+        {
+            Interlocked.Increment(ref _commits);
+            Interlocked.Add(ref _counted, codes);
+        }
         return counted;
     }
 

@@ -44,6 +44,9 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     public byte[] TransportPublicKey => _keys.TransportPublicKey!;
     public Ledger Ledger => _ledger;
 
+    /// <summary>How this process's code issuance shared ledger commits (group commit), for metrics.</summary>
+    public (long Commits, long Codes) IssueCommits => _issues.Committed;
+
     public static ManufacturerHsm Open(SppsEnvironment env)
     {
         var settings = env.LoadSettings().RequireFlashPro();
