@@ -167,7 +167,7 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         return new JobStatus(job, tickets, statusPath);
     }
 
-    public string ImportFactoryKeyDatabase(string path)
+    public FactoryKeyImport ImportFactoryKeyDatabase(string path)
     {
         if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"{path} does not exist.");
         return Mhsm.ImportFactoryKeyDatabase(File.ReadAllText(path), path);
