@@ -58,8 +58,11 @@ public sealed class StationJobs(ManufacturerHsm mhsm, string stateDirectory)
         return Status(job, final: true, request.Cocs, certifiers.ToDictionary(c => c.TicketId));
     });
 
-    public V1.ImportFactoryKeysReply ImportFactoryKeys(V1.ImportFactoryKeysRequest request) =>
-        new() { Lot = mhsm.ImportFactoryKeyDatabase(request.Database.ToStringUtf8(), "the DFK database sent") };
+    public V1.ImportFactoryKeysReply ImportFactoryKeys(V1.ImportFactoryKeysRequest request)
+    {
+        var import = mhsm.ImportFactoryKeyDatabase(request.Database.ToStringUtf8(), "the DFK database sent");
+        return new() { Lot = import.Lot, SignerId = import.SignerId, Signer = import.Subject };
+    }
 
     private V1.StatusFileReply Status(JobFile job, bool final, IEnumerable<V1.Coc> cocs, IReadOnlyDictionary<TicketId, EndCertifier>? certifiers)
     {

@@ -18,7 +18,6 @@ public sealed class RemoteMhsmFlowTests
     {
         using var t = new Tutorial();
         var mhsm = new Site(t.Root, "mhsm-site");
-        var vendor = new Site(t.Root, "vendor"); // the simulated silicon vendor makes the boards: its CA stays in its own home
         File.Copy(Path.Combine(Tutorial.Scripts, "cm", SetParameters), mhsm.PathOf(SetParameters));
         mhsm.Station("script", SetParameters).ShouldSucceed(); // the tutorial's M-HSM (software HSM, UUID 10), created at the M-HSM's site
         mhsm.Environment["SPPS_SITE_CA_PASSPHRASE"] = ServiceSite.Passphrase;
@@ -40,12 +39,8 @@ public sealed class RemoteMhsmFlowTests
         StationHomeHoldsNoHsm(t.Cm);
 
         // Production: 2 PROGRAM codes, the third device refused by the policy at the service.
-        var boards = t.Cm.PathOf("boards-a");
-        var extra = t.Cm.PathOf("boards-b");
-        vendor.Station("sim", "create-boards", "--dir", boards, "--count", "2").ShouldSucceed();
-        vendor.Station("sim", "create-boards", "--dir", extra, "--count", "1").ShouldSucceed();
-        Directory.CreateDirectory(Path.Combine(mhsm.Home, "trust")); // the M-HSM's site trusts the silicon vendor's root
-        File.Copy(Path.Combine(vendor.Home, "trust", "sim-vendor-root.cer"), Path.Combine(mhsm.Home, "trust", "sim-vendor-root.cer"));
+        var boards = t.NewBoards(2); // made by the simulated silicon vendor, a third party whose home is in no site
+        var extra = t.NewBoards(1);
         Assert.Contains($"authorization codes from the M-HSM service at {replica.Url}", t.CmScript("FlashProExpress_Run_Program", boards).ShouldSucceed().Stdout);
         t.CmScript("FlashProExpress_Run_Program", extra).ShouldFail(4, "SPPS4008");
         Assert.Equal("blank", (string)t.Cm.Boards(extra).Single()["state"]!);
@@ -89,12 +84,12 @@ public sealed class RemoteMhsmFlowTests
         Assert.All(records, r => Assert.Equal("line-1", (string?)r["data"]!["station"]));
         StationHomeHoldsNoHsm(t.Cm);
 
-        // A silicon root the CM trusts on its own machine counts for nothing: device trust is the M-HSM site's.
-        var rogue = new Site(t.Root, "rogue-vendor");
-        var fake = t.Cm.PathOf("boards-rogue");
-        rogue.Station("sim", "create-boards", "--dir", fake, "--count", "1").ShouldSucceed();
+        // A silicon vendor of the CM's own, its root in the CM's trust folder: its devices are not the job's vendor's.
+        var rogue = t.Cm.PathOf("cm-vendor");
+        t.Cm.Station("sim", "create-boards", "--dir", "boards-rogue", "--count", "1", "--vendor", rogue).ShouldSucceed();
         Directory.CreateDirectory(Path.Combine(t.Cm.Home, "trust"));
-        File.Copy(Path.Combine(rogue.Home, "trust", "sim-vendor-root.cer"), Path.Combine(t.Cm.Home, "trust", "rogue-root.cer"));
+        File.Copy(Path.Combine(rogue, "root.cer"), Path.Combine(t.Cm.Home, "trust", "cm-root.cer"));
+        var fake = "boards-rogue";
         t.Run(fake, "PROGRAM").ShouldFail(4, "SPPS4010"); // refused before the ticket's state is even looked at
     }
 

@@ -219,8 +219,8 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         return new JobStatus(job, tickets, statusPath);
     }
 
-    /// <summary>Imports a DFK database; returns its factory lot and the M-HSM it went into.</summary>
-    public (string Lot, string MHsm) ImportFactoryKeyDatabase(string path)
+    /// <summary>Imports a DFK database; returns what was imported and the M-HSM it went into.</summary>
+    public (FactoryKeyImport Import, string MHsm) ImportFactoryKeyDatabase(string path)
     {
         if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"{path} does not exist.");
         if (Remote is { } remote) return (remote.ImportFactoryKeys(File.ReadAllBytes(path)), remote.Description);

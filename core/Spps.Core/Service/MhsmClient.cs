@@ -142,11 +142,12 @@ public sealed class MhsmClient : IAuthCodeIssuer, IDisposable
         return Call((c, deadline) => c.CompleteJob(request, deadline: deadline)).StatusFile.ToByteArray();
     }
 
-    /// <summary>Imports a DFK database into the service's M-HSM; returns its factory lot.</summary>
-    public string ImportFactoryKeys(byte[] database)
+    /// <summary>Imports a signed DFK database into the service's M-HSM; returns its factory lot and signer.</summary>
+    public FactoryKeyImport ImportFactoryKeys(byte[] database)
     {
         var request = new V1.ImportFactoryKeysRequest { Database = ByteString.CopyFrom(database) };
-        return Call((c, deadline) => c.ImportFactoryKeys(request, deadline: deadline)).Lot;
+        var reply = Call((c, deadline) => c.ImportFactoryKeys(request, deadline: deadline));
+        return new FactoryKeyImport(reply.Lot, reply.SignerId, reply.Signer);
     }
 
     /// <summary>Health of each address, in order: the reply, or why it did not answer.</summary>
