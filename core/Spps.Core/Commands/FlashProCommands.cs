@@ -70,6 +70,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
             new("import_dfk_db", "Import a silicon vendor's DFK database (wrapped to this M-HSM) for DFK key mode.",
             [new("file", "DFK database file", Required: true)], ImportDfkDb),
             .. ProgrammerCommands(), // FlashProProgrammerCommands.cs
+            .. TicketCommands(), // FlashProTicketCommands.cs
         ];
     }
 

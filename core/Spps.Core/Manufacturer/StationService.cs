@@ -26,6 +26,12 @@ public sealed record TicketStatus(JobTicket Ticket, TicketState State, TicketCha
     public StatusTicket ForFile() => new(Ticket.Id, Ticket.Spec, State.Issued, State.StateName, Chain.Records, Certifier);
 }
 
+/// <summary>
+/// A ticket removed by remove_hsm_tickets: its state after the removal, whether -force ended it while active,
+/// the codes that gave up (-1: unlimited), its end certifier (null for a ticket never loaded), or that an earlier call removed it.
+/// </summary>
+public sealed record TicketRemoval(TicketState Ticket, bool Forced, long CodesLost, EndCertifier? Certifier, bool AlreadyRemoved = false);
+
 /// <summary>A job's status, as exported (intermediate or final).</summary>
 public sealed record JobStatus(JobFile Job, IReadOnlyList<TicketStatus> Tickets, string? StatusFile);
 
@@ -52,7 +58,7 @@ public sealed record ProductionProgress(ProgrammingAction Action, string Program
 /// production and job status. Scripts, subcommands and the operator UI are adapters over it; it holds
 /// the open project and the M-HSM for one session.
 /// </summary>
-public sealed class StationService(SppsEnvironment env) : IDisposable
+public sealed partial class StationService(SppsEnvironment env) : IDisposable
 {
     private ManufacturerHsm? _mhsm;
 
@@ -80,12 +86,14 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     {
         if (File.Exists(replyPath) && !overwrite)
             throw new SppsException(ErrorCodes.OptionNotAllowed, $"{replyPath} exists: add -overwrite_reply TRUE to replace it.");
+        RequireNotInMaintenance("answer job requests");
         var request = JobRequest.Read(requestPath);
         return new RequestAnswered(request, replyPath, Mhsm.ProcessRequest(request, replyPath));
     }
 
     public JobProjectCreated CreateJobProject(string location, string jobPath, bool overwrite)
     {
+        RequireNotInMaintenance("load jobs");
         var job = JobFile.Read(jobPath, verifyPayload: true);
         var folder = Path.Combine(location, Path.GetFileNameWithoutExtension(jobPath));
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !overwrite)
