@@ -229,7 +229,7 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult NewTicket(CommandCall call)
     {
-        var action = ProgrammingAction.Parse(call.Get("actions"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be {what} (one ticket per action).", call.Location));
+        var action = ProgrammingAction.ParseTicketed(call.Get("actions"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be {what} (one ticket per action).", call.Location));
         var maxText = call.Get("max_device");
         var max = maxText.Equals("unlimited", StringComparison.OrdinalIgnoreCase) ? -1 : call.Long("max_device", 1, 1_000_000_000)!.Value;
         var ticket = _owner.AddTicket(call.Get("job_name"), call.Get("hsmtask_name"), call.Get("ticket_name"), call.Get("device_name"), action, max);

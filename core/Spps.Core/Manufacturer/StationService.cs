@@ -140,9 +140,11 @@ public sealed partial class StationService(SppsEnvironment env) : IDisposable
         var job = project.OpenJob();
         // A configured service (--mhsm, SPPS_MHSM) is the only issuer, with failover between its addresses; else the
         // service on this machine's socket if one answers; else the M-HSM in this process.
-        using var remote = Service.MhsmClient.FromSettings(mhsm ?? env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve);
-        using var local = remote is null ? Service.MhsmClient.FindLocal(Service.MhsmClient.DefaultSocketPath(env.Home, project.MHsmUuid)) : null;
-        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)local ?? Mhsm;
+        // An action that only reads devices (DEVICE_INFO, READ_IDCODE, VERIFY_DIGEST) opens no M-HSM at all.
+        var codes = action.NeedsAuthorizationCode;
+        using var remote = codes ? Service.MhsmClient.FromSettings(mhsm ?? env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve) : null;
+        using var local = codes && remote is null ? Service.MhsmClient.FindLocal(Service.MhsmClient.DefaultSocketPath(env.Home, project.MHsmUuid)) : null;
+        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)local ?? (codes ? Mhsm : new NoCodesIssuer(action));
         var plan = ChainPlan.For(job, action, ports);
         var total = unreachable.Count + plan.Count;
         progress?.Report(new ProductionProgress(action, names, issuer.Description, 0, total, null));

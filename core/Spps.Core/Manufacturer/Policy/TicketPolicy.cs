@@ -29,6 +29,8 @@ public static class TicketPolicy
 {
     public static IssueDecision Decide(TicketState? state, IssueRequest request)
     {
+        if (!request.Action.NeedsAuthorizationCode)
+            return new IssueDecision.Refuse(PolicyErrors.NoCodeForReadOnly(request.Action));
         if (state is null || !state.Loaded)
             return new IssueDecision.Refuse(PolicyErrors.NotLoaded(request.Ticket));
         var load = state.Load!;
@@ -82,6 +84,9 @@ public static class TicketPolicy
 /// <summary>Every refusal of the ticket policy, with its code and message in one place.</summary>
 public static class PolicyErrors
 {
+    public static SppsException NoCodeForReadOnly(ProgrammingAction action) =>
+        new(ErrorCodes.ActionNotAuthorized, $"{action} only reads the device: it needs no authorization code, and the M-HSM issues none for it.");
+
     public static SppsException NotLoaded(TicketId ticket) =>
         new(ErrorCodes.TicketNotActive, $"Ticket {ticket} is not loaded into this M-HSM.");
 
