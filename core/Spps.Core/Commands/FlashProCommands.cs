@@ -29,7 +29,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
             [
                 new("hsm_server_name", "M-HSM: embedded instance name, or a pkcs11: URI", Required: true),
                 new("m_hsm_uuid", "M-HSM UUID (hex; leading zeros do not matter)", Required: true),
-                new("hsm_type_u", "TRUE to use the U-HSM's manufacturer features (not supported: an M-HSM is always used)"),
+                new("hsm_type_u", "TRUE: the HSM named is this site's U-HSM, acting as the M-HSM for IHP (in-house programming) jobs"),
                 new("ftp_username", "legacy HSM file-server user (accepted, not used)"),
                 new("ftp_password", "legacy HSM file-server password (ignored and never stored; secrets come from the environment)"),
             ], SetHsmParams),

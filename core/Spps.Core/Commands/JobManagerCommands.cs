@@ -66,7 +66,7 @@ public sealed class JobManagerCommands : CommandSet
                 new("envm_clients", "only these eNVM clients (default: all)"),
             ], InitBitstream, NeedsProject: true),
             new("new_prog_job", "Create a programming job.",
-            [new("job_name", "job name", Required: true), new("job_type", "FPExpress (default)")], NewProgJob, NeedsProject: true),
+            [new("job_name", "job name", Required: true), new("job_type", "FPExpress (default: a CM programs it) or IHP (in-house: one device, programmed here with this site's U-HSM as the M-HSM)")], NewProgJob, NeedsProject: true),
             new("add_microsemi_prog_device", "Add a device to the job's JTAG chain, programmed with a bitstream.",
             [
                 new("job_name", "job name", Required: true),

@@ -72,10 +72,9 @@ public sealed partial class StationService(SppsEnvironment env) : IDisposable
     public MhsmParameters SetHsmParameters(string serverName, string uuidText, string? ftpUsername, bool ftpPasswordGiven, bool useUserHsm)
     {
         var uuid = HsmUuid.Normalize(uuidText, "-m_hsm_uuid");
-        if (useUserHsm)
-            throw new SppsException(ErrorCodes.InvalidOptionValue, "-hsm_type_u TRUE (using the U-HSM as manufacturer HSM) is not supported: production needs a separate M-HSM. Use -hsm_type_u FALSE.");
         var settings = env.LoadSettings();
-        settings.FlashPro = new ManufacturerHsmSettings { HsmServerName = serverName, MHsmUuid = uuid, FtpUsername = ftpUsername };
+        if (useUserHsm) RequireOwnUserHsm(settings, serverName, uuid);
+        settings.FlashPro = new ManufacturerHsmSettings { HsmServerName = serverName, MHsmUuid = uuid, HsmTypeU = useUserHsm, FtpUsername = ftpUsername };
         _mhsm?.Dispose();
         _mhsm = null;
         settings.Save(env.Home);
@@ -88,6 +87,8 @@ public sealed partial class StationService(SppsEnvironment env) : IDisposable
             throw new SppsException(ErrorCodes.OptionNotAllowed, $"{replyPath} exists: add -overwrite_reply TRUE to replace it.");
         RequireNotInMaintenance("answer job requests");
         var request = JobRequest.Read(requestPath);
+        if (env.LoadSettings().FlashPro is { HsmTypeU: true } && PublicKeys.Fingerprint(request.UHsmIdentityKey) != PublicKeys.Fingerprint(Mhsm.IdentityPublicKey))
+            throw new SppsException(ErrorCodes.WrongHsm, $"This station's M-HSM is the site's own U-HSM (-hsm_type_u TRUE, in-house programming): it answers only the requests it signed itself, not one from U-HSM {request.UHsmUuid}. A CM's job request goes to a CM's M-HSM.", new SourceLocation(request.File.Path));
         return new RequestAnswered(request, replyPath, Mhsm.ProcessRequest(request, replyPath));
     }
 
@@ -187,6 +188,16 @@ public sealed partial class StationService(SppsEnvironment env) : IDisposable
         job.Tickets.Select(t => new TicketStatus(t,
             Mhsm.Ticket(t.Id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {t.Spec.Name} is unknown to this M-HSM."),
             Mhsm.Chain(t.Id), certifiers?.GetValueOrDefault(t.Id))).ToList();
+
+    /// <summary>-hsm_type_u TRUE (IHP): the HSM named must be this site's U-HSM, as the Job Manager's set_hsm_params named it.</summary>
+    private static void RequireOwnUserHsm(Site.SiteSettings settings, string serverName, string uuid)
+    {
+        var owner = settings.JobManager ?? throw new SppsException(ErrorCodes.HsmParamsMissing,
+            "-hsm_type_u TRUE uses this site's U-HSM as the M-HSM (in-house programming), but this site has no U-HSM: run the Job Manager's set_hsm_params (spps) on this site first, or use -hsm_type_u FALSE with an M-HSM.");
+        if (owner.HsmServerName != serverName || !HsmUuid.Same(owner.UHsmUuid, uuid))
+            throw new SppsException(ErrorCodes.WrongHsm,
+                $"-hsm_type_u TRUE: the HSM named ({serverName}, UUID {uuid}) is not this site's U-HSM ({owner.HsmServerName}, UUID {HsmUuid.Normalize(owner.UHsmUuid)}). Name the U-HSM, or use -hsm_type_u FALSE.");
+    }
 
     public void Dispose() => _mhsm?.Dispose();
 }
