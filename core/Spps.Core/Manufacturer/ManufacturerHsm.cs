@@ -242,9 +242,10 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
                 if (state.Loaded) _ticketKeys.CheckCount(state.Id, state.Name, state.Issued);
                 _ledger.Append(new TicketEnded(state.Id, state.Issued, _ledger.Chain(state.Id).Head, TicketPolicy.EndMode(state, terminate: true)!.Value));
             }
-            // A ticket never loaded has no keys here, hence no certifier; a loaded one keeps its certifier for the job's status.
-            var certifier = state.Loaded ? Certify(state.Id) : null;
+            // The removal record right after the end, with nothing that can fail between them; then the certifier (a
+            // loaded ticket keeps one for the job's status; one never loaded has no keys here, hence none).
             _ledger.Append(new TicketRemoved(state.Id, forced, lost));
+            var certifier = state.Loaded ? Certify(state.Id) : null;
             removals.Add(new TicketRemoval(_ledger.Ticket(state.Id)!, forced, lost, certifier));
         }
         return (IReadOnlyList<TicketRemoval>)removals;
