@@ -18,6 +18,13 @@ public static class ProtocolLabels
 
     public static byte[] FactoryKey(string dsn) => Utf8($"SPPS DFK v1|{dsn}");
 
+    /// <summary>HKDF info of the key wrapping a DFK database's lot key to one M-HSM.</summary>
+    public static byte[] FactoryKeyDatabaseKek(string lot, string mhsmUuid) => Utf8($"SPPS DFK DB v1|{lot}|{mhsmUuid}");
+
+    /// <summary>What the silicon vendor's DFK signer signs in a DFK database (ECDSA P-384, SHA-384).</summary>
+    public static byte[] FactoryKeyDatabaseMessage(string lot, string mhsmUuid, string ephemeralBase64, string wrappedBase64) =>
+        Utf8($"SPPS DFK DB v2|{lot}|{mhsmUuid}|{ephemeralBase64}|{wrappedBase64}");
+
     public static byte[] CocKey(string ticketId) => Utf8($"SPPS CoC key v1|{ticketId}");
 
     public static byte[] KipCheck => Utf8("SPPS KIP check v1");

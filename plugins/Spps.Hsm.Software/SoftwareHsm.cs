@@ -25,7 +25,13 @@ internal sealed class SoftwareHsm : IHsm
 
     public IKeyHandle? FindKey(string label)
     {
-        if (_persistent.TryGetValue(label, out var cached) && !cached.Destroyed) return cached;
+        if (_persistent.TryGetValue(label, out var cached) && !cached.Destroyed)
+        {
+            // Another process on the same store may have destroyed it since: the store, not this cache, is the truth.
+            if (_store.Exists(label)) return cached;
+            if (_persistent.TryRemove(new KeyValuePair<string, SoftwareKey>(label, cached))) cached.Dispose();
+            return null;
+        }
         var loaded = _store.Load(label);
         if (loaded is null) return null;
         var key = new SoftwareKey(loaded.Value.Spec, loaded.Value.Material, _instance);

@@ -198,6 +198,8 @@ internal sealed partial class SoftwareHsmStore
         }
     }
 
+    public bool Exists(string label) => File.Exists(KeyPath(label));
+
     public void Delete(string label)
     {
         var path = KeyPath(label);

@@ -46,15 +46,15 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
     public IJtagPins OpenPins(IReadOnlyList<string> boardFiles) =>
         boardFiles.Count > 0 ? BoardImage.OpenChain(boardFiles) : throw new ProgrammerException(ErrorCodes.NoDevices, "Name at least one board file (--board FILE).");
 
-    public IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string sppsHome) =>
-        CreateChainedBoards(directory, count, 1, sppsHome);
+    public IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string vendorHome) =>
+        CreateChainedBoards(directory, count, 1, vendorHome);
 
-    public IReadOnlyList<VirtualBoardState> CreateChainedBoards(string directory, int count, int chainLength, string sppsHome)
+    public IReadOnlyList<VirtualBoardState> CreateChainedBoards(string directory, int count, int chainLength, string vendorHome)
     {
         if (count is < 1 or > 100_000) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, "--count must be between 1 and 100000.");
         if (chainLength is < 1 or > MaxChain) throw new ProgrammerException(ErrorCodes.ProgrammerInvalid, $"--chain must be between 1 and {MaxChain} devices.");
         Directory.CreateDirectory(directory);
-        var vendor = SiliconVendor.OpenOrCreate(sppsHome);
+        using var vendor = SimulatedSiliconVendor.OpenOrCreate(vendorHome);
         var next = Boards(directory).Select(p => int.TryParse(Path.GetFileNameWithoutExtension(p)["board-".Length..], out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
         var created = new List<VirtualBoardState>();
         for (var i = 0; i < count; i++)
@@ -72,25 +72,10 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
         return Boards(directory).SelectMany(p => States(BoardImage.Load(p))).ToList();
     }
 
-    public string ExportFactoryKeyDatabase(string sppsHome, byte[] recipientPublicKey, string recipientUuid)
+    public string ExportFactoryKeyDatabase(string vendorHome, byte[] recipientPublicKey, string recipientUuid)
     {
-        var vendor = SiliconVendor.OpenOrCreate(sppsHome);
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP384);
-        using var recipient = ECDiffieHellman.Create();
-        recipient.ImportSubjectPublicKeyInfo(recipientPublicKey, out _);
-        var z = ephemeral.DeriveRawSecretAgreement(recipient.PublicKey);
-        var kek = HKDF.DeriveKey(HashAlgorithmName.SHA384, z, 32, [], System.Text.Encoding.UTF8.GetBytes($"SPPS DFK DB v1|{vendor.LotId}|{recipientUuid}"));
-        using var aes = Aes.Create();
-        aes.Key = kek;
-        var wrapped = aes.EncryptKeyWrapPadded(vendor.LotKey);
-        CryptographicOperations.ZeroMemory(z);
-        CryptographicOperations.ZeroMemory(kek);
-        return System.Text.Json.JsonSerializer.Serialize(new
-        {
-            lot = vendor.LotId,
-            ephemeral = Convert.ToBase64String(ephemeral.ExportSubjectPublicKeyInfo()),
-            wrapped = Convert.ToBase64String(wrapped),
-        });
+        using var vendor = SimulatedSiliconVendor.OpenOrCreate(vendorHome);
+        return vendor.ExportFactoryKeyDatabase(recipientPublicKey, recipientUuid);
     }
 
     private static IEnumerable<string> Boards(string directory) =>
@@ -99,7 +84,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
     private static IEnumerable<VirtualBoardState> States(BoardImage image) =>
         image.Devices.Select((board, i) => new VirtualBoardState(board.Dsn, board.State.Programmed ? "programmed" : "blank", board.State.Design, image.Location(i), board.State.CycleCount));
 
-    private static BoardFile NewDevice(SiliconVendor vendor)
+    private static BoardFile NewDevice(SimulatedSiliconVendor vendor)
     {
         var dsn = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(JtagInstructions.DsnBytes));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
@@ -109,7 +94,7 @@ public sealed class SimulatorProvider : IProgrammerProvider, IVirtualBoardFarm, 
             IdCode = JtagInstructions.ReferenceIdCode,
             StaticKeyPkcs8 = Convert.ToBase64String(key.ExportPkcs8PrivateKey()),
             Certificate = Convert.ToBase64String(vendor.IssueDeviceCertificate(dsn, key)),
-            FactoryKey = Convert.ToBase64String(HKDF.DeriveKey(HashAlgorithmName.SHA384, vendor.LotKey, 32, [], ProtocolLabels.FactoryKey(dsn))),
+            FactoryKey = Convert.ToBase64String(vendor.FactoryKey(dsn)),
             FactoryLot = vendor.LotId,
         };
     }

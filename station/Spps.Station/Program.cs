@@ -26,13 +26,15 @@ var dir = new Option<string>("--dir") { Description = "folder holding the boards
 var count = new Option<int>("--count") { Description = "how many blank boards to make", Required = true };
 var json = CommandLineFactory.JsonOption();
 var chain = new Option<int>("--chain") { Description = "devices per board, on one JTAG chain (default 1)", DefaultValueFactory = _ => 1 };
-var createBoards = new Command("create-boards", "Make N blank boards, with device certificates from this site's simulated silicon vendor.") { dir, count, chain, json };
+var vendor = new Option<string>("--vendor") { Description = $"home of the simulated silicon vendor that makes the boards, created on first use (default ${SiteOptions.SimVendorVariable}, else {SiteOptions.DefaultSimVendor})" };
+var createBoards = new Command("create-boards", "As the simulated silicon vendor, make N blank boards with device certificates and factory keys.") { dir, count, chain, vendor, json };
 createBoards.SetAction(parse => CommandLineFactory.Run(parse.GetValue(json), "sim create-boards", (env, _) =>
 {
     var farm = Farm(env);
+    var maker = VendorHome(env, parse.GetValue(vendor));
     var boards = parse.GetValue(chain) == 1
-        ? farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), env.Home)
-        : ((IJtagBoardSimulator)farm).CreateChainedBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), parse.GetValue(chain), env.Home);
+        ? farm.CreateBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), maker)
+        : ((IJtagBoardSimulator)farm).CreateChainedBoards(env.Resolve(parse.GetValue(dir)!), parse.GetValue(count), parse.GetValue(chain), maker);
     var result = new CommandResult().Say($"Created {boards.Count} blank board(s) in {env.Resolve(parse.GetValue(dir)!)}.");
     foreach (var b in boards) result.Say($"  {Path.GetFileName(b.Location)}: DSN {b.Dsn}");
     result.Data["boards"] = JArray.FromObject(boards.Select(b => new { dsn = b.Dsn, state = b.State, design = b.Design, location = b.Location }));
@@ -59,14 +61,15 @@ inspect.SetAction(parse =>
 });
 var dfkOut = new Option<string>("--output", "-o") { Description = "DFK database file to write", Required = true };
 var dfkJson = CommandLineFactory.JsonOption();
-var exportDfk = new Command("export-dfk-db", "As the simulated silicon vendor, write its DFK database wrapped to this site's M-HSM (then: spps-station import-dfk-db --file F).") { dfkOut, dfkJson };
+var dfkVendor = new Option<string>("--vendor") { Description = vendor.Description };
+var exportDfk = new Command("export-dfk-db", "As the simulated silicon vendor, write its signed DFK database wrapped to this site's M-HSM (then: spps-station import-dfk-db --file F).") { dfkOut, dfkVendor, dfkJson };
 exportDfk.SetAction(parse => CommandLineFactory.Run(parse.GetValue(dfkJson), "sim export-dfk-db", (env, _) =>
 {
     using var flashPro = new FlashProCommands(env);
     var mhsm = flashPro.Mhsm;
     var transport = mhsm.Hsm.GetPublicKey(mhsm.Hsm.FindKey(RoleKeys.TransportLabel)!);
     var path = env.Resolve(parse.GetValue(dfkOut)!);
-    Spps.Core.IO.AtomicFile.WriteAllText(path, Farm(env).ExportFactoryKeyDatabase(env.Home, transport, mhsm.Uuid));
+    Spps.Core.IO.AtomicFile.WriteAllText(path, Farm(env).ExportFactoryKeyDatabase(VendorHome(env, parse.GetValue(dfkVendor)), transport, mhsm.Uuid));
     return new CommandResult().Say($"Wrote the DFK database for M-HSM {mhsm.Uuid} to {path}.");
 }));
 sim.Subcommands.Add(createBoards);
@@ -124,3 +127,7 @@ return CommandLineFactory.Invoke(root, args);
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>
     env.Plugins.ProgrammerProvider("sim") as IVirtualBoardFarm
         ?? throw new SppsException(ErrorCodes.PluginNotFound, "The 'sim' programmer plugin does not simulate boards.");
+
+// The simulated silicon vendor is a third party: its home is never the site's SPPS_HOME.
+static string VendorHome(SppsEnvironment env, string? given) =>
+    given is not null ? env.Resolve(given) : env.Options.SimVendor;

@@ -17,15 +17,6 @@ public static class Pending
     public const string LedgerParse =
         "every ledger parse error is a tamper code (SPPS4011), never an internal error (issue 8, item 8)";
 
-    public const string JobNamesVendorRoots =
-        "the job names its silicon-vendor roots under the OE's signature; the CM's trust folder is not consulted (SPPS4019; sim create-boards --vendor; issue 8, item 2)";
-
-    public const string ThirdPartyVendor =
-        "the simulated silicon vendor is a third party with its own home; the CM's SPPS_HOME holds none of its keys (issue 8, item 2)";
-
-    public const string SignedDfkDatabase =
-        "DFK databases are signed by the vendor the job names; anything else is refused with SPPS4019 (sim export-dfk-db --vendor; issue 8, item 2)";
-
     public const string CodeBoundToAction =
         "ticket and action are part of the K_dev derivation and the device checks them (issue 8, item 3)";
 

@@ -7,7 +7,7 @@ namespace Spps.Attack.Tests;
 
 /// <summary>
 /// The CM chooses what its M-HSM trusts: its own silicon root, its own DFK database. What a job trusts is
-/// fixed by the OE under its signature, so the M-HSM refuses both (SPPS4019) and no code leaves it.
+/// fixed by the OE under its signature, so the M-HSM refuses both (SPPS4010, SPPS4019) and no code leaves it.
 /// </summary>
 public sealed class TrustAttackTests
 {
@@ -23,7 +23,7 @@ public sealed class TrustAttackTests
             catch (CryptographicException) { return false; }
         }).ToList();
 
-    [PendingDefenceFact(Pending.JobNamesVendorRoots)]
+    [Fact]
     public void A_root_the_CM_adds_to_its_trust_folder_makes_no_device_genuine()
     {
         using var t = new Tutorial(); // KFPE, as the tutorial
@@ -37,16 +37,92 @@ public sealed class TrustAttackTests
         var trust = Directory.CreateDirectory(Path.Combine(t.Cm.Home, "trust")).FullName;
         for (var i = 0; i < roots.Count; i++) File.Copy(roots[i], Path.Combine(trust, $"cm-root-{i}.cer"), overwrite: true);
 
-        t.CmScript("FlashProExpress_Run_Program", "fake").ShouldFail(4, "SPPS4019");
+        var run = t.CmScript("FlashProExpress_Run_Program", "fake");
+        run.ShouldFail(4, "SPPS4010");
+        Assert.Contains("does not chain to a silicon-vendor root job", run.Stderr);
         Cm.AllBlank(t.Cm, "fake");
         Assert.Equal(2, t.CodesLeft()["PROGRAM"]); // no code left the M-HSM: the CM cannot unwrap KIP from one
+    }
+
+    /// <summary>
+    /// The job's trust goes into the ledger's load records, which are the CM's files. A CM that writes its own
+    /// root into them, and recomputes every hash of both chains as docs/formats.md describes, is refused:
+    /// the HSM pinned the trust the job named when it loaded it.
+    /// </summary>
+    [Fact]
+    public void A_root_written_into_the_ledger_load_records_is_refused()
+    {
+        using var t = new Tutorial();
+        t.RunUntilJobLoaded();
+        var vendor = t.Cm.PathOf("cm-vendor");
+        t.Cm.Station("sim", "create-boards", "--dir", "fake", "--count", "1", "--vendor", vendor).ShouldSucceed();
+        var root = Convert.ToBase64String(File.ReadAllBytes(RootCertificates(vendor).Single()));
+
+        RewriteLedger(Cm.Ledger(t.Cm), data =>
+        {
+            if (data["vendor_roots"] is JArray roots) roots.Add(root);
+        });
+
+        var run = t.CmScript("FlashProExpress_Run_Program", "fake");
+        run.ShouldFail(4, "SPPS4011");
+        Assert.Contains("the ledger was edited", run.Stderr);
+        Cm.AllBlank(t.Cm, "fake");
+    }
+
+    /// <summary>
+    /// The same rewrite, then the job is completed anyway: the M-HSM certifies the chain it holds, and the
+    /// OE's check sees that the load records trust vendors its job never named.
+    /// </summary>
+    [Fact]
+    public void A_ledger_rewritten_to_trust_another_vendor_is_caught_by_the_OE()
+    {
+        using var t = new Tutorial();
+        t.RunUntilJobLoaded();
+        var vendor = t.Cm.PathOf("cm-vendor");
+        t.Cm.Station("sim", "create-boards", "--dir", "fake", "--count", "1", "--vendor", vendor).ShouldSucceed();
+        var root = Convert.ToBase64String(File.ReadAllBytes(RootCertificates(vendor).Single()));
+        RewriteLedger(Cm.Ledger(t.Cm), data =>
+        {
+            if (data["vendor_roots"] is JArray roots) roots.Add(root);
+        });
+
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
+        var report = t.OeScript("JobManager_Check_Job_End_Status");
+        report.ShouldFail(3, "SPPS4014");
+        Assert.Contains("trusts other silicon vendors than the job named", report.All);
+    }
+
+    /// <summary>Edits every record's data, then recomputes each hash and the prev/tprev links that name it.</summary>
+    private static void RewriteLedger(string path, Action<JObject> edit)
+    {
+        var renamed = new Dictionary<string, string>();
+        var lines = new List<string>();
+        foreach (var line in File.ReadAllLines(path).Where(l => l.Length > 0))
+        {
+            var record = JObject.Parse(line);
+            var data = (JObject)record["data"]!;
+            edit(data);
+            foreach (var link in new[] { "prev", "tprev" })
+                if (renamed.TryGetValue((string)record[link]!, out var now)) record[link] = now;
+            var canonical = new JObject
+            {
+                ["seq"] = record["seq"], ["type"] = record["type"], ["ticket"] = record["ticket"], ["prev"] = record["prev"], ["tprev"] = record["tprev"],
+                ["time"] = record["time"], ["data"] = new JRaw(data.ToString(Newtonsoft.Json.Formatting.None)),
+            }.ToString(Newtonsoft.Json.Formatting.None);
+            var hash = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
+            renamed[(string)record["hash"]!] = hash;
+            record["hash"] = hash;
+            lines.Add(record.ToString(Newtonsoft.Json.Formatting.None));
+        }
+        File.WriteAllText(path, string.Join('\n', lines) + "\n");
     }
 
     /// <summary>
     /// The simulated vendor stands for the silicon maker: the CM gets boards and a root certificate from it,
     /// never its CA key or DFK lot key. Every file under the CM's SPPS_HOME is tried as either.
     /// </summary>
-    [PendingDefenceFact(Pending.ThirdPartyVendor)]
+    [Fact]
     public void The_CM_home_holds_no_key_of_the_silicon_vendor()
     {
         using var t = new Tutorial();
@@ -86,7 +162,7 @@ public sealed class TrustAttackTests
     /// A DFK database the CM made itself, signed by nobody: its own lot key, wrapped to the M-HSM's transport
     /// key (which the reply names), for a device it made from that lot. The CM would know every K_dev.
     /// </summary>
-    [PendingDefenceFact(Pending.SignedDfkDatabase)]
+    [Fact]
     public void A_DFK_database_signed_by_nobody_is_refused()
     {
         using var t = Cm.WithKeyMode("DFK");
@@ -107,7 +183,7 @@ public sealed class TrustAttackTests
     }
 
     /// <summary>The same with a database the CM's own simulated vendor signed, for boards of that vendor.</summary>
-    [PendingDefenceFact(Pending.SignedDfkDatabase)]
+    [Fact]
     public void A_DFK_database_signed_by_a_vendor_the_job_does_not_name_gives_no_code()
     {
         using var t = Cm.WithKeyMode("DFK");

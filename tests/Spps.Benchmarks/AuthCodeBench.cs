@@ -48,7 +48,7 @@ internal static class AuthCodeBench
         var boardsDir = Arg(args, "boards");
 
         Log($"[{label}] setting up OE and CM sites (CM HSM: {Arg(args, "hsm")})");
-        using var oe = new OwnerSite(root);
+        using var oe = new OwnerSite(root, Arg(args, "vendor-home"));
         using var cm = new ManufacturerSite(root, Arg(args, "hsm"), Arg(args, "vendor-home"));
         var fsync = References.FsyncRateMedian(Path.Combine(cm.Home, "mhsm"));
         Result(new JObject { ["kind"] = "fsync", ["label"] = label, ["median"] = fsync.Median, ["runs"] = new JArray(fsync.Runs) });

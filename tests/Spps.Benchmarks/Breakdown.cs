@@ -38,8 +38,7 @@ internal static class Breakdown
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(cm.Home, "trust"), "*.cer").Order(StringComparer.Ordinal))
-                chain.ChainPolicy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(file));
+            chain.ChainPolicy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(Path.Combine(cm.VendorHome, "root.cer")));
             if (!chain.Build(cert)) throw new InvalidOperationException("chain");
         });
         Step("HSM: generate P-384 ephemeral + public key + destroy", _ =>

@@ -18,11 +18,12 @@ internal static class Util
 
     /// <summary>A site as the hosts make it, with the plugins copied beside this program.</summary>
     /// <param name="ledger">An Npgsql connection string for the M-HSM's ledger (SPPS_LEDGER), or null for the file.</param>
-    public static SppsEnvironment Env(string home, string work, string? ledger = null)
+    /// <param name="simVendor">The simulated silicon vendor's home (SPPS_SIM_VENDOR), or null for the default.</param>
+    public static SppsEnvironment Env(string home, string work, string? ledger = null, string? simVendor = null)
     {
         Directory.CreateDirectory(home);
         Directory.CreateDirectory(work);
-        return new SppsEnvironment(new SiteOptions(Path.GetFullPath(home), null, null, Ledger: ledger), work, Environment.GetEnvironmentVariable, _ => { }, new PluginCatalog([PluginsDir]));
+        return new SppsEnvironment(new SiteOptions(Path.GetFullPath(home), null, null, Ledger: ledger, SimVendorHome: simVendor is null ? null : Path.GetFullPath(simVendor)), work, Environment.GetEnvironmentVariable, _ => { }, new PluginCatalog([PluginsDir]));
     }
 
     public static double Median(IEnumerable<double> values)

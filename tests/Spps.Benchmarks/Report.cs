@@ -83,7 +83,7 @@ internal static class Report
             s.AppendLine("### 2-3. Durable authorization codes per second (M-HSM)");
             s.AppendLine();
             s.AppendLine("`ManufacturerHsm.IssueAuthCode` after the full OE/CM handshake (job, tickets, request, reply, export, `create_job_project`); every code has a distinct DSN, so every code appends and fsyncs a ledger record; `max_device` = the attempts. " +
-                "DFK: factory key database imported with `import_dfk_db`. KFPE: certificates of real simulated boards (chain check to the vendor root under the CM's `SPPS_HOME/trust`), device ephemeral P-384 keys made beforehand. " +
+                "DFK: factory key database imported with `import_dfk_db`. KFPE: certificates of real simulated boards (chain check to the vendor root the job names), device ephemeral P-384 keys made beforehand. " +
                 "threads: one process, one M-HSM shared by N threads. processes: N processes on the same `SPPS_HOME`, each opening its own M-HSM (the multi-station case; warmed up, then released together). " +
                 "Reference: raw fsync rate (64-byte append + `Flush(true)`, median of 5 × 1 s) on the same filesystem, measured in the same process just before.");
             s.AppendLine();

@@ -46,7 +46,7 @@ internal static class ServiceLoadBench
 
         var vendorHome = Path.Combine(work, "vendor");
         ((IVirtualBoardFarm)new PluginCatalog([PluginsDir]).ProgrammerProvider("sim")).CreateBoards(Path.Combine(work, "boards"), 1, vendorHome);
-        using var oe = new OwnerSite(work);
+        using var oe = new OwnerSite(work, vendorHome);
         using var cm = new ManufacturerSite(work, "M1", vendorHome, ledger: pg.ConnectionString);
         oe.SmallDesign("d");
         oe.Jm.Run("init_bitstream", ("data_name", "d"), ("bitstream_name", "bs_dfk"), ("features", "SECURITY"), ("auth_keymode", "DFK"));

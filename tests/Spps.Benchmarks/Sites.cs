@@ -12,10 +12,11 @@ internal sealed class OwnerSite : IDisposable
 {
     public const string MHsmUuid = "10";
 
-    public OwnerSite(string root)
+    /// <param name="vendorHome">The simulated silicon vendor the jobs name (null: the default one).</param>
+    public OwnerSite(string root, string? vendorHome = null)
     {
         Work = Path.Combine(root, "oe");
-        Env = Util.Env(Path.Combine(root, "oe-home"), Work);
+        Env = Util.Env(Path.Combine(root, "oe-home"), Work, simVendor: vendorHome);
         Jm = new JobManagerCommands(Env);
         Jm.Run("set_hsm_params", ("hsm_server_name", "U1"), ("u_hsm_uuid", "1"), ("m_hsm_uuid", MHsmUuid), ("u_master_hsm_uuid", "30"));
         Jm.Run("create_keyset", ("file", Path.Combine(Work, "user.keyset")));
@@ -39,17 +40,14 @@ internal sealed class OwnerSite : IDisposable
     public void Dispose() => Env.Dispose();
 }
 
-/// <summary>The CM site: its own SPPS_HOME, the M-HSM (software instance or a pkcs11: URI), trusting the simulated vendor root.</summary>
+/// <summary>The CM site: its own SPPS_HOME, the M-HSM (software instance or a pkcs11: URI), with the simulated vendor's signed DFK database.</summary>
 internal sealed class ManufacturerSite : IDisposable
 {
     public ManufacturerSite(string root, string hsmServerName, string vendorHome, string? ledger = null)
     {
         Home = Path.Combine(root, "cm-home");
         Work = Path.Combine(root, "cm");
-        var trust = Path.Combine(Home, "trust");
-        Directory.CreateDirectory(trust);
-        foreach (var cer in Directory.EnumerateFiles(Path.Combine(vendorHome, "trust"), "*.cer"))
-            File.Copy(cer, Path.Combine(trust, Path.GetFileName(cer)), overwrite: true);
+        VendorHome = vendorHome;
         Env = Util.Env(Home, Work, ledger);
         Fp = new FlashProCommands(Env);
         Fp.Run("set_hsm_params", ("hsm_server_name", hsmServerName), ("m_hsm_uuid", OwnerSite.MHsmUuid));
@@ -66,6 +64,7 @@ internal sealed class ManufacturerSite : IDisposable
 
     public string Home { get; }
     public string Work { get; }
+    public string VendorHome { get; }
     public string FactoryLot { get; }
     public SppsEnvironment Env { get; }
     public FlashProCommands Fp { get; }

@@ -57,6 +57,9 @@ public sealed class PackageFeed : IDisposable
         ["SPPS_HSM_PASSPHRASE_FILE"] = null,
         ["SPPS_PLUGIN_PATH"] = null,
         ["SPPS_PROGRAMMER"] = null,
+        // One simulated silicon vendor for the OE's builds and the CM's boards, outside both homes.
+        ["SPPS_SIM_VENDOR"] = Path.Combine(Work, "sim-vendor"),
+        ["SPPS_SILICON_VENDORS"] = null,
     };
 
     /// <summary>dotnet new spps-job into a fresh folder; the OE site's state goes to its own SPPS_HOME.</summary>

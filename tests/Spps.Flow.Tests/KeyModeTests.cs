@@ -40,13 +40,13 @@ public sealed class KeyModeTests
         var refused = t.CmScript("FlashProExpress_Run_Program", boards);
         refused.ShouldFail(4, "SPPS4016");
         Assert.Equal("blank", (string)t.Cm.Boards(boards).Single()["state"]!);
-        Assert.Equal(2, t.CodesLeft()["PROGRAM"] + 1); // the refused board's code was counted: the count is what left the M-HSM's control
+        Assert.Equal(2, t.CodesLeft()["PROGRAM"]); // refused before the count moved: a device the M-HSM cannot serve costs no code
 
         t.Cm.Station("sim", "export-dfk-db", "-o", "lot.dfk").ShouldSucceed();
         t.Cm.Station("import-dfk-db", "--file", "lot.dfk").ShouldSucceed();
         t.CmScript("FlashProExpress_Run_Program", boards).ShouldSucceed();
         Assert.Equal("programmed", (string)t.Cm.Boards(boards).Single()["state"]!);
-        Assert.Equal(1, t.CodesLeft()["PROGRAM"]); // the retry on the same DSN used the same count
+        Assert.Equal(1, t.CodesLeft()["PROGRAM"]);
     }
 
     [Fact]
@@ -54,10 +54,8 @@ public sealed class KeyModeTests
     {
         using var t = WithKeyMode("KFPE");
         t.NewBoards(1); // the CM's genuine boards: their silicon vendor's root is trusted by this site's M-HSM
-        var counterfeit = new Site(t.Root, "counterfeiter");
-        counterfeit.Station("sim", "create-boards", "--dir", "fake", "--count", "1").ShouldSucceed();
-        var boards = t.Cm.PathOf("fake");
-        Directory.Move(counterfeit.PathOf("fake"), boards);
+        // Boards of another silicon vendor, one the OE's job does not name.
+        t.Cm.Station("sim", "create-boards", "--dir", "fake", "--count", "1", "--vendor", Path.Combine(t.Root, "counterfeiter")).ShouldSucceed();
         var run = t.CmScript("FlashProExpress_Run_Program", "fake");
         run.ShouldFail(4, "SPPS4010");
         Assert.Contains("not genuine", run.Stderr);

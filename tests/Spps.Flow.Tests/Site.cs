@@ -5,13 +5,15 @@ namespace Spps.Flow.Tests;
 
 /// <summary>
 /// One site (OE or CM): its own SPPS_HOME and working folder, as on a separate machine. Runs the real
-/// spps / spps-station executables built next to the tests.
+/// spps / spps-station executables built next to the tests. The sites under one root share one simulated
+/// silicon vendor, a third party whose home (<see cref="VendorHome"/>) is in neither site.
 /// </summary>
 public sealed class Site(string root, string name)
 {
     public string Home { get; } = Directory.CreateDirectory(Path.Combine(root, name + "-home")).FullName;
     public string Work { get; } = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
     public Dictionary<string, string> Environment { get; } = new();
+    public string VendorHome { get; } = Path.Combine(root, "sim-vendor");
 
     public string PathOf(string relative) => Path.Combine(Work, relative);
 
@@ -59,6 +61,8 @@ public sealed class Site(string root, string name)
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["SPPS_HOME"] = Home;
+        info.Environment["SPPS_SIM_VENDOR"] = VendorHome;
+        info.Environment.Remove("SPPS_SILICON_VENDORS");
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment.Remove("SPPS_PROGRAMMER");
         foreach (var (k, v) in Environment) info.Environment[k] = v;

@@ -194,6 +194,24 @@ public abstract class HsmConformanceTests : IDisposable
         Assert.Null(Open().FindKey(persistent.Label));
     }
 
+    /// <summary>
+    /// Stations each open the M-HSM: a count marker one of them destroys must not be found by another that saw
+    /// it earlier, or a rolled-back ledger would match a marker that no longer exists.
+    /// </summary>
+    [Fact]
+    public void A_persistent_key_destroyed_through_another_instance_is_no_longer_found()
+    {
+        var mover = Open();
+        var watcher = Open();
+        var marker = mover.Generate(Aes("marker", KeyUsage.Mac, persistent: true));
+        Assert.NotNull(watcher.FindKey(marker.Label)); // the watcher has now seen it
+
+        mover.Destroy(marker);
+
+        Assert.Null(watcher.FindKey(marker.Label));
+        Assert.Null(watcher.FindKey(marker.Label));
+    }
+
     [Fact]
     public void Persistent_keys_are_found_again_after_reopening_and_session_keys_are_not()
     {

@@ -72,6 +72,7 @@ public static class ErrorCodes
     public static readonly ErrorCode DfkMissing = new("SPPS4016", nameof(DfkMissing), ErrorCategory.Security);
     public static readonly ErrorCode LedgerRolledBack = new("SPPS4017", nameof(LedgerRolledBack), ErrorCategory.Security);
     public static readonly ErrorCode SecondReply = new("SPPS4018", nameof(SecondReply), ErrorCategory.Security);
+    public static readonly ErrorCode UntrustedSigner = new("SPPS4019", nameof(UntrustedSigner), ErrorCategory.Security);
     public static readonly ErrorCode StationNotAuthorized = new("SPPS4020", nameof(StationNotAuthorized), ErrorCategory.Security);
     public static readonly ErrorCode TicketsActive = new("SPPS4025", nameof(TicketsActive), ErrorCategory.Security);
     public static readonly ErrorCode JobsActive = new("SPPS4026", nameof(JobsActive), ErrorCategory.Security);

@@ -77,7 +77,7 @@ public interface IJtagPins : IDisposable
 public interface IJtagBoardSimulator
 {
     /// <summary>Creates <paramref name="count"/> boards of <paramref name="chainLength"/> blank devices each (one board file per chain).</summary>
-    IReadOnlyList<VirtualBoardState> CreateChainedBoards(string directory, int count, int chainLength, string sppsHome);
+    IReadOnlyList<VirtualBoardState> CreateChainedBoards(string directory, int count, int chainLength, string vendorHome);
 
     /// <summary>Claims the board files and joins their devices into one chain, in order (the first board's first device nearest TDO).</summary>
     IJtagPins OpenPins(IReadOnlyList<string> boardFiles);

@@ -11,16 +11,18 @@ public sealed record VirtualBoardState(string Dsn, string State, string? Design,
 /// <summary>Optional capability of a programmer provider that simulates boards.</summary>
 public interface IVirtualBoardFarm
 {
-    /// <summary>Creates <paramref name="count"/> blank boards in <paramref name="directory"/>, with device certificates from the silicon-vendor CA under <paramref name="sppsHome"/>.</summary>
-    IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string sppsHome);
+    /// <summary>
+    /// Creates <paramref name="count"/> blank boards in <paramref name="directory"/>, made by the simulated
+    /// silicon vendor whose home is <paramref name="vendorHome"/> (created on first use).
+    /// </summary>
+    IReadOnlyList<VirtualBoardState> CreateBoards(string directory, int count, string vendorHome);
 
     /// <summary>Reads the state of every board in <paramref name="directory"/>.</summary>
     IReadOnlyList<VirtualBoardState> Inspect(string directory);
 
     /// <summary>
-    /// The simulated silicon vendor's diversified factory key database (DFK DB) for its device lot, wrapped
-    /// to one M-HSM: <c>{lot, ephemeral, wrapped}</c> JSON where wrapped = AES-KWP(HKDF-SHA-384(ECDH(ephemeral,
-    /// recipient), salt = empty, info = "SPPS DFK DB v1|lot|uuid"), lot key).
+    /// The DFK database of the simulated vendor at <paramref name="vendorHome"/> for its device lot, wrapped to
+    /// one M-HSM and signed by the vendor's DFK signer (docs/formats.md, "DFK database").
     /// </summary>
-    string ExportFactoryKeyDatabase(string sppsHome, byte[] recipientPublicKey, string recipientUuid);
+    string ExportFactoryKeyDatabase(string vendorHome, byte[] recipientPublicKey, string recipientUuid);
 }

@@ -242,8 +242,12 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
 
     private CommandResult ImportDfkDb(CommandCall call)
     {
-        var lot = _station.ImportFactoryKeyDatabase(_env.Resolve(call.Get("file")));
-        return new CommandResult().Say($"Imported the DFK database of factory lot {lot} into M-HSM {_station.Mhsm.Uuid}.");
+        var import = _station.ImportFactoryKeyDatabase(_env.Resolve(call.Get("file")));
+        var result = new CommandResult().Say($"Imported the DFK database of factory lot {import.Lot}, signed by {import.Subject}, into M-HSM {_station.Mhsm.Uuid}. It serves the jobs that name this signer.");
+        result.Data["lot"] = import.Lot;
+        result.Data["signer_id"] = import.SignerId;
+        result.Data["signer"] = import.Subject;
+        return result;
     }
 
     public void Dispose() => _station.Dispose();

@@ -46,6 +46,17 @@ public static class HeaderFields
         catch (FormatException) { throw Invalid(file, token, name, "base64 data"); }
     }
 
+    public static IReadOnlyList<byte[]> Base64List(SppsFile file, JObject obj, string name)
+    {
+        var token = Required(file, obj, name);
+        if (token is not JArray array) throw Invalid(file, token, name, "an array of base64 strings");
+        return array.Select(item =>
+        {
+            try { return Convert.FromBase64String(item.Type == JTokenType.String ? (string)item! : throw new FormatException()); }
+            catch (FormatException) { throw Invalid(file, item, name + "[]", "base64 data"); }
+        }).ToList();
+    }
+
     public static string Hex(SppsFile file, JObject obj, string name, int bytes)
     {
         var text = String(file, obj, name);

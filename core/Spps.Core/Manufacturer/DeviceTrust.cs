@@ -3,18 +3,12 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Spps.Core.Manufacturer;
 
-/// <summary>Whether a device certificate chains to a trusted silicon-vendor root and names the device.</summary>
-public sealed class DeviceTrust(Func<IReadOnlyList<X509Certificate2>> roots, string rootsDescription)
+/// <summary>
+/// Whether a device certificate chains to one of the silicon-vendor roots a job names and names the device.
+/// The roots come from the job, under the OE's signature; no trust store of the site is consulted.
+/// </summary>
+public sealed class DeviceTrust(IReadOnlyList<byte[]> roots, string job)
 {
-    private readonly object _gate = new();
-    private IReadOnlyList<X509Certificate2> _cached = [];
-
-    // Cached once found: an empty store is read again, so a root added while a station runs is seen.
-    private IReadOnlyList<X509Certificate2> Roots()
-    {
-        lock (_gate) return _cached.Count > 0 ? _cached : _cached = roots();
-    }
-
     public void CheckGenuine(DeviceEvidence e)
     {
         if (e.Certificate is null)
@@ -27,19 +21,21 @@ public sealed class DeviceTrust(Func<IReadOnlyList<X509Certificate2>> roots, str
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.CustomTrustStore.AddRange(Roots().ToArray());
-            if (chain.ChainPolicy.CustomTrustStore.Count == 0)
-                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"No trusted silicon-vendor root in {rootsDescription}: add the vendor's root certificate there.");
-            if (!chain.Build(cert))
-                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} is not genuine: its certificate does not chain to a trusted silicon-vendor root ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}).");
+            var trusted = roots.Select(X509CertificateLoader.LoadCertificate).ToList();
+            try
+            {
+                chain.ChainPolicy.CustomTrustStore.AddRange(trusted.ToArray());
+                if (trusted.Count == 0)
+                    throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Job {job} names no silicon-vendor root, so no device is genuine for it: the OE must export the job with its vendors (SPPS_SILICON_VENDORS).");
+                if (!chain.Build(cert))
+                    throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} is not genuine: its certificate does not chain to a silicon-vendor root job {job} names ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}).");
+            }
+            finally
+            {
+                foreach (var root in trusted) root.Dispose();
+            }
             if (cert.GetNameInfo(X509NameType.SimpleName, false) != e.Dsn.Value)
                 throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} presented the certificate of device {cert.GetNameInfo(X509NameType.SimpleName, false)}.");
         }
     }
-
-    /// <summary>The roots in a folder of .cer files (the site's trust store).</summary>
-    public static DeviceTrust FromFolder(string directory) => new(() =>
-        Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory, "*.cer").Order(StringComparer.Ordinal).Select(X509CertificateLoader.LoadCertificateFromFile).ToList()
-            : [], directory);
 }

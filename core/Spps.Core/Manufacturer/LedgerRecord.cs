@@ -80,11 +80,7 @@ internal static class LedgerEventCodec
             ["name"] = r.Name, ["device"] = r.Device, ["action"] = r.Action.Name, ["max_device"] = r.MaxDevice,
             ["job"] = r.Job, ["hsm_task"] = r.HsmTask, ["request_digest"] = r.RequestDigest, ["u_hsm_key"] = r.UHsmKey,
         },
-        TicketLoaded l => new JObject
-        {
-            ["job"] = l.Job, ["job_digest"] = l.JobDigest, ["name"] = l.Name, ["device"] = l.Device, ["action"] = l.Action.Name,
-            ["max_device"] = l.MaxDevice, ["key_mode"] = l.KeyMode.Name, ["bitstream"] = l.Bitstream, ["project"] = l.Project,
-        },
+        TicketLoaded l => Loaded(l),
         // "station" only when set, so records written without a service keep their bytes and hashes.
         CodeIssued { Station: null } i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N },
         CodeIssued i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N, ["station"] = i.Station },
@@ -104,6 +100,10 @@ internal static class LedgerEventCodec
                 TicketLoaded.TypeName when Fields(d, "job", "job_digest", "name", "device", "action", "max_device", "key_mode", "bitstream", "project") =>
                     new TicketLoaded(ticket, S(d, "job"), S(d, "job_digest"), S(d, "name"), S(d, "device"), Action(d), L(d, "max_device"),
                         KeyMode.TryParse(S(d, "key_mode"), out var mode) ? mode : throw new FormatException(), S(d, "bitstream"), S(d, "project")),
+                TicketLoaded.TypeName when Fields(d, "job", "job_digest", "name", "device", "action", "max_device", "key_mode", "bitstream", "project", "vendor_roots", "dfk_signers") =>
+                    new TicketLoaded(ticket, S(d, "job"), S(d, "job_digest"), S(d, "name"), S(d, "device"), Action(d), L(d, "max_device"),
+                        KeyMode.TryParse(S(d, "key_mode"), out var trustedMode) ? trustedMode : throw new FormatException(), S(d, "bitstream"), S(d, "project"),
+                        new SiliconTrust(Certificates(d, "vendor_roots"), Certificates(d, "dfk_signers"))),
                 CodeIssued.TypeName when Fields(d, "dsn", "n") =>
                     new CodeIssued(ticket, Dsn.TryParse(S(d, "dsn"), out var dsn) ? dsn : throw new FormatException(), L(d, "n")),
                 CodeIssued.TypeName when Fields(d, "dsn", "n", "station") =>
@@ -125,6 +125,25 @@ internal static class LedgerEventCodec
             return null;
         }
     }
+
+    // The trust fields only when set, so load records written before jobs named their trust keep their bytes and hashes.
+    private static JObject Loaded(TicketLoaded l)
+    {
+        var o = new JObject
+        {
+            ["job"] = l.Job, ["job_digest"] = l.JobDigest, ["name"] = l.Name, ["device"] = l.Device, ["action"] = l.Action.Name,
+            ["max_device"] = l.MaxDevice, ["key_mode"] = l.KeyMode.Name, ["bitstream"] = l.Bitstream, ["project"] = l.Project,
+        };
+        if (l.Trust is { } trust)
+        {
+            o["vendor_roots"] = new JArray(trust.VendorRoots.Select(Convert.ToBase64String));
+            o["dfk_signers"] = new JArray(trust.DfkSigners.Select(Convert.ToBase64String));
+        }
+        return o;
+    }
+
+    private static List<byte[]> Certificates(JObject d, string name) =>
+        d[name] is JArray array ? array.Select(item => item is JValue { Type: JTokenType.String, Value: string s } ? Convert.FromBase64String(s) : throw new FormatException()).ToList() : throw new FormatException();
 
     private static bool Fields(JObject d, params string[] names) => d.Count == names.Length && names.All(d.ContainsKey);
 

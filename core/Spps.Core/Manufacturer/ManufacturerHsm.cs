@@ -23,17 +23,19 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     private readonly RoleKeys _keys;
     private readonly Ledger _ledger;
     private readonly TicketKeys _ticketKeys;
-    private readonly DeviceTrust _trust;
     private readonly string _stateDirectory;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TicketId, TicketTrust> _trusts = new();
 
-    private ManufacturerHsm(RoleKeys keys, string stateDirectory, DeviceTrust trust, string? ledgerConnection)
+    private ManufacturerHsm(RoleKeys keys, string stateDirectory, string? ledgerConnection)
     {
         _keys = keys;
         _stateDirectory = stateDirectory;
         _ledger = new Ledger(stateDirectory, ledgerConnection);
         _ticketKeys = new TicketKeys(keys, keys.Hsm.Info.Uuid);
-        _trust = trust;
     }
+
+    /// <summary>A loaded ticket's silicon trust, checked against the HSM's pin, and its device checker.</summary>
+    private sealed record TicketTrust(SiliconTrust Trust, DeviceTrust Devices, KeyMode KeyMode);
 
     public string Uuid => _keys.Hsm.Info.Uuid;
     public string Description => $"M-HSM {Uuid} in this process";
@@ -48,7 +50,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         var hsm = env.OpenHsm(settings.HsmServerName, settings.MHsmUuid, create: true);
         if (!HsmUuid.Same(hsm.Info.Uuid, settings.MHsmUuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"HSM '{settings.HsmServerName}' has UUID {hsm.Info.Uuid}, but set_hsm_params says the M-HSM is {HsmUuid.Normalize(settings.MHsmUuid)}.");
-        return new ManufacturerHsm(RoleKeys.ForManufacturer(hsm), Path.Combine(env.Home, "mhsm", hsm.Info.Uuid), DeviceTrust.FromFolder(Path.Combine(env.Home, "trust")), env.Options.Ledger);
+        return new ManufacturerHsm(RoleKeys.ForManufacturer(hsm), Path.Combine(env.Home, "mhsm", hsm.Info.Uuid), env.Options.Ledger);
     }
 
     public (string Fingerprint, byte[] Signature) Sign(byte[] bytes) => _keys.Sign(bytes);
@@ -88,6 +90,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     /// Checks the job is bound to this M-HSM and its tickets are reserved here and never loaded, then
     /// activates them. The load records name the project file, so that a crash between the load and the
     /// project's creation can be recovered at the same place (<see cref="LoadedFor"/>), and nowhere else.
+    /// The job's silicon trust goes into the load records and is pinned in the HSM.
     /// </summary>
     public void LoadJob(JobFile job, string projectPath)
     {
@@ -99,13 +102,14 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         _ledger.Locked(() =>
         {
             var loads = job.Tickets.Select(t => (Ticket: t, Event: new TicketLoaded(t.Id, job.Job, job.Digest, t.Spec.Name, t.Spec.Device, t.Spec.Action,
-                t.Spec.MaxDevice, t.KeyMode, t.Bitstream, projectPath))).ToList();
+                t.Spec.MaxDevice, t.KeyMode, t.Bitstream, projectPath, job.Trust))).ToList();
             foreach (var (_, load) in loads)
                 if (TicketPolicy.CheckLoad(_ledger.Ticket(load.Ticket), load, uhsmKey, where) is { } refusal) throw refusal;
             foreach (var (ticket, load) in loads)
             {
                 _ticketKeys.Unwrap(ticket);
                 _ticketKeys.StartCount(ticket.Id);
+                _ticketKeys.PinTrust(ticket.Id, job.Trust);
                 _ledger.Append(load);
             }
             return 0;
@@ -118,8 +122,14 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     /// </summary>
     public AuthCode IssueAuthCode(DeviceEvidence evidence)
     {
-        // Checked before taking the ledger lock: the chain check is the slowest part and needs no ledger state.
-        if (evidence.Certificate is not null) _trust.CheckGenuine(evidence);
+        // Checked before the count moves, so a device the job does not trust costs no code; the chain check is
+        // the slowest part and needs no ledger lock.
+        string? dfkSigner = null;
+        if (TrustOf(evidence.TicketId) is { } trust)
+        {
+            if (evidence.Certificate is not null) trust.Devices.CheckGenuine(evidence);
+            if (trust.KeyMode.UsesFactoryKey && evidence.FactoryLot is { } lot) dfkSigner = FactoryKeySigner(evidence.TicketId, lot, trust.Trust);
+        }
         var request = new IssueRequest(evidence.TicketId, evidence.Action, evidence.Dsn, evidence.Certificate is not null, evidence.EphemeralKey is not null, evidence.Station);
         var decision = _ledger.Locked(() =>
         {
@@ -140,11 +150,40 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
             });
         return decision switch
         {
-            IssueDecision.Count count => _ticketKeys.AuthCode(evidence, count.KeyMode),
-            IssueDecision.Retry retry => _ticketKeys.AuthCode(evidence, retry.KeyMode),
+            IssueDecision.Count count => _ticketKeys.AuthCode(evidence, count.KeyMode, dfkSigner),
+            IssueDecision.Retry retry => _ticketKeys.AuthCode(evidence, retry.KeyMode, dfkSigner),
             IssueDecision.Refuse refuse => throw refuse.Error,
             _ => throw new InvalidOperationException(decision.GetType().Name),
         };
+    }
+
+    /// <summary>
+    /// What a loaded ticket trusts: the trust in its load record, if the HSM pinned that very trust at load.
+    /// Null for a ticket not loaded or ended (the policy refuses those).
+    /// </summary>
+    private TicketTrust? TrustOf(TicketId id)
+    {
+        if (_trusts.TryGetValue(id, out var known)) return known;
+        var state = _ledger.Locked(() => _ledger.Ticket(id));
+        if (state is not { Loaded: true, Ended: false, Load: { } load }) return null;
+        var trust = load.Trust ?? throw new SppsException(ErrorCodes.UntrustedSigner,
+            $"Ticket {state.Name} ({id}) was loaded from a job of an earlier version, which did not name its silicon vendors: ask the OE to export the job again, and load that.");
+        if (!_ticketKeys.TrustPinned(id, trust))
+            throw new SppsException(ErrorCodes.LedgerCorrupt,
+                $"Ticket {state.Name} ({id}): the silicon vendors its load record trusts are not the ones its job named when this M-HSM loaded it: the ledger was edited. Stop production and keep every file for audit.");
+        return _trusts.GetOrAdd(id, new TicketTrust(trust, new DeviceTrust(trust.VendorRoots, load.Job), load.KeyMode));
+    }
+
+    /// <summary>The signer, among those the job names, whose DFK database for <paramref name="lot"/> is imported.</summary>
+    private string FactoryKeySigner(TicketId ticket, string lot, SiliconTrust trust)
+    {
+        if (_ticketKeys.FactoryKeySigner(lot, trust.DfkSignerIds) is { } signer) return signer;
+        var imported = FactoryKeyImports.Read(_stateDirectory, lot);
+        if (imported is not null)
+            throw new SppsException(ErrorCodes.UntrustedSigner,
+                $"The DFK database imported for factory lot '{lot}' was signed by '{imported.Subject}', which the job of ticket {ticket} does not name as a DFK signer: import the database the job's silicon vendor signed.");
+        throw new SppsException(ErrorCodes.DfkMissing,
+            $"No DFK database for factory lot '{lot}' is imported into this M-HSM: import the silicon vendor's signed DFK DB (spps-station import-dfk-db).");
     }
 
     public TicketState? Ticket(TicketId id) => _ledger.Ticket(id);
@@ -186,7 +225,7 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         {
             ["TicketId"] = ticket.Value, ["Count"] = certifier.Count, ["ChainHead"] = certifier.ChainHead, ["Mode"] = certifier.Mode, ["Mac"] = certifier.Mac,
         }.ToString(Formatting.None));
-        _ticketKeys.Destroy(ticket, end.Count);
+        _ticketKeys.Destroy(ticket, end.Count, _ledger.Ticket(ticket)!.Load?.Trust);
         return certifier;
     }
 
@@ -203,15 +242,19 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         }
     }
 
-    /// <summary>Imports a silicon vendor's DFK database wrapped to this M-HSM.</summary>
-    public string ImportFactoryKeyDatabase(string json, string path)
+    /// <summary>
+    /// Imports a silicon vendor's DFK database: signed by the vendor's DFK signer and wrapped to this M-HSM.
+    /// The lot key is held under the signer's identity; which signers count is each job's choice.
+    /// </summary>
+    public FactoryKeyImport ImportFactoryKeyDatabase(string json, string path)
     {
-        JObject db;
-        try { db = JObject.Parse(json); }
-        catch (JsonReaderException ex) { throw new SppsException(ErrorCodes.MalformedHeader, $"The DFK database is not valid JSON: {ex.Message}", new SourceLocation(path, ex.LineNumber, ex.LinePosition)); }
-        var lot = (string?)db["lot"] ?? throw new SppsException(ErrorCodes.MissingField, "The DFK database has no 'lot'.", new SourceLocation(path));
-        _ticketKeys.ImportFactoryKey(lot, Convert.FromBase64String((string)db["ephemeral"]!), Convert.FromBase64String((string)db["wrapped"]!));
-        return lot;
+        var db = FactoryKeyDatabase.Parse(json, path);
+        if (!HsmUuid.Same(db.MHsmUuid, Uuid))
+            throw new SppsException(ErrorCodes.WrongHsm, $"The DFK database is for M-HSM {HsmUuid.Normalize(db.MHsmUuid)}, not this one ({Uuid}): ask the vendor for one made for this M-HSM.", new SourceLocation(path));
+        _ticketKeys.ImportFactoryKey(db.SignerId, db.Lot, db.Ephemeral, db.Wrapped);
+        var import = new FactoryKeyImport(db.Lot, db.SignerId, db.SignerSubject);
+        FactoryKeyImports.Write(_stateDirectory, import);
+        return import;
     }
 
     /// <summary>

@@ -178,7 +178,7 @@ public sealed partial class StationService(SppsEnvironment env) : IDisposable
         return new JobStatus(job, tickets, statusPath);
     }
 
-    public string ImportFactoryKeyDatabase(string path)
+    public FactoryKeyImport ImportFactoryKeyDatabase(string path)
     {
         if (!File.Exists(path)) throw new SppsException(ErrorCodes.FileNotFound, $"{path} does not exist.");
         return Mhsm.ImportFactoryKeyDatabase(File.ReadAllText(path), path);

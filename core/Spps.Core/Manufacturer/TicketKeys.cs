@@ -42,8 +42,32 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
         }
     }
 
-    /// <summary>One device's code: K_dev agreed by <paramref name="mode"/>, KIP wrapped under it.</summary>
-    public AuthCode AuthCode(DeviceEvidence e, KeyMode mode)
+    /// <summary>
+    /// Pins a ticket's silicon trust inside the HSM at load: one persistent marker key labelled with the
+    /// trust's digest. The ledger carries the trust itself; a ledger edited to trust more has another digest.
+    /// </summary>
+    public void PinTrust(TicketId ticket, SiliconTrust trust)
+    {
+        if (Hsm.FindKey(TrustLabel(ticket, trust.Digest)) is null)
+            Hsm.Generate(new KeySpec(TrustLabel(ticket, trust.Digest), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
+    }
+
+    public bool TrustPinned(TicketId ticket, SiliconTrust trust) => Hsm.FindKey(TrustLabel(ticket, trust.Digest)) is not null;
+
+    private static string TrustLabel(TicketId ticket, string digest) => Label(ticket, $"trust/{digest}");
+
+    /// <summary>A DFK lot key, held under the identity of the signer whose database brought it in.</summary>
+    public static string FactoryKeyLabel(string signerId, string lot) => $"dfk/{signerId}/{lot}";
+
+    /// <summary>The first of <paramref name="signerIds"/> whose database for <paramref name="lot"/> is imported, or null.</summary>
+    public string? FactoryKeySigner(string lot, IReadOnlyList<string> signerIds) =>
+        signerIds.FirstOrDefault(id => Hsm.FindKey(FactoryKeyLabel(id, lot)) is not null);
+
+    /// <summary>
+    /// One device's code: K_dev agreed by <paramref name="mode"/>, KIP wrapped under it. For DFK, the lot key
+    /// comes from <paramref name="dfkSigner"/>'s database, one the job names.
+    /// </summary>
+    public AuthCode AuthCode(DeviceEvidence e, KeyMode mode, string? dfkSigner = null)
     {
         var kip = Hsm.FindKey(Label(e.TicketId, "kip"))
             ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {e.TicketId} has ended: its keys are destroyed.");
@@ -71,8 +95,8 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
             }
             else
             {
-                var lot = Hsm.FindKey("dfk/" + e.FactoryLot)
-                    ?? throw new SppsException(ErrorCodes.DfkMissing, $"No DFK database for factory lot '{e.FactoryLot}' is imported into this M-HSM: import the silicon vendor's DFK DB (spps-station import-dfk-db).");
+                var lot = (dfkSigner is null ? null : Hsm.FindKey(FactoryKeyLabel(dfkSigner, e.FactoryLot!)))
+                    ?? throw new SppsException(ErrorCodes.DfkMissing, $"No DFK database for factory lot '{e.FactoryLot}' from a signer this job names is imported into this M-HSM: import the silicon vendor's signed DFK DB (spps-station import-dfk-db).");
                 var factoryKey = Hsm.Derive(new KeyHkdf(lot, [], ProtocolLabels.FactoryKey(e.Dsn.Value)), new KeySpec($"session/dfk/{e.Dsn}", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));
                 session.Add(factoryKey);
                 deviceKey = Hsm.Derive(new KeyHkdf(factoryKey, nonce, info), spec);
@@ -96,10 +120,12 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
         return certifier;
     }
 
-    /// <summary>Destroys a ticket's keys (after its certifier is safely stored).</summary>
-    public void Destroy(TicketId ticket, long finalCount)
+    /// <summary>Destroys a ticket's keys and markers (after its certifier is safely stored).</summary>
+    public void Destroy(TicketId ticket, long finalCount, SiliconTrust? trust)
     {
-        foreach (var label in new[] { Label(ticket, "kend"), Label(ticket, "kip"), CountLabel(ticket, finalCount) })
+        var labels = new List<string> { Label(ticket, "kend"), Label(ticket, "kip"), CountLabel(ticket, finalCount) };
+        if (trust is not null) labels.Add(TrustLabel(ticket, trust.Digest));
+        foreach (var label in labels)
             if (Hsm.FindKey(label) is { } key) Hsm.Destroy(key);
     }
 
@@ -141,15 +167,22 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     private void Marker(TicketId ticket, long count) =>
         Hsm.Generate(new KeySpec(CountLabel(ticket, count), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
 
-    /// <summary>Imports a DFK database's lot key, wrapped to this M-HSM's transport key.</summary>
-    public void ImportFactoryKey(string lot, byte[] ephemeral, byte[] wrapped)
+    /// <summary>
+    /// Imports a DFK database's lot key, wrapped to this M-HSM's transport key, under its signer's identity:
+    /// a database from another signer can never replace it.
+    /// </summary>
+    public void ImportFactoryKey(string signerId, string lot, byte[] ephemeral, byte[] wrapped)
     {
-        var kek = Hsm.Derive(new EcdhHkdf([new EcdhAgreement(keys.Transport!, ephemeral)], [],
-            System.Text.Encoding.UTF8.GetBytes($"SPPS DFK DB v1|{lot}|{uuid}")), new KeySpec("session/dfk-kek", KeyKind.Aes256, KeyUsage.Unwrap, Persistent: false));
+        var kek = Hsm.Derive(new EcdhHkdf([new EcdhAgreement(keys.Transport!, ephemeral)], [], ProtocolLabels.FactoryKeyDatabaseKek(lot, uuid)),
+            new KeySpec("session/dfk-kek", KeyKind.Aes256, KeyUsage.Unwrap, Persistent: false));
         try
         {
-            if (Hsm.FindKey("dfk/" + lot) is { } old) Hsm.Destroy(old);
-            Hsm.Unwrap(kek, wrapped, new KeySpec("dfk/" + lot, KeyKind.Aes256, KeyUsage.Derive, Persistent: true));
+            if (Hsm.FindKey(FactoryKeyLabel(signerId, lot)) is { } old) Hsm.Destroy(old);
+            Hsm.Unwrap(kek, wrapped, new KeySpec(FactoryKeyLabel(signerId, lot), KeyKind.Aes256, KeyUsage.Derive, Persistent: true));
+        }
+        catch (HsmException e) when (e.Code == ErrorCodes.SoftwareHsm.WrappedKeyRejected || e.Code == ErrorCodes.Pkcs11.WrappedKeyRejected)
+        {
+            throw new SppsException(ErrorCodes.WrongHsm, $"The DFK database for lot {lot} does not unwrap with this M-HSM's transport key: it was made for another M-HSM.");
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Newtonsoft.Json.Linq;
 using Spps.Contracts.Hsm;
 using Spps.Core.Crypto;
+using Spps.Core.Domain;
 using Spps.Core.Formats;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
@@ -13,11 +14,12 @@ namespace Spps.Core.Owner;
 /// export_hsmtask: writes the signed .job. Each ticket carries KIP and its end key K_end wrapped to the
 /// M-HSM that answered the request (ECDH-ES inside the U-HSM); the bitstream ciphertexts are the payload.
 /// K_end is made once per ticket and kept wrapped under the master key, so re-exporting keeps the
-/// certifiers verifiable.
+/// certifiers verifiable. The job names, under the U-HSM's signature, the silicon vendors its devices must
+/// come from (<see cref="SiliconTrust"/>); the M-HSM trusts nothing else.
 /// </summary>
 public static class JobExporter
 {
-    public static ExportRecord Export(OwnerProject project, ProgJob job, HsmTask task, RoleKeys uhsm, string path)
+    public static ExportRecord Export(OwnerProject project, ProgJob job, HsmTask task, RoleKeys uhsm, SiliconTrust trust, string path)
     {
         var reply = task.Reply ?? throw new SppsException(ErrorCodes.WrongOrder,
             $"HSM task {task.Name} has no job reply yet: run hsmtask_m_request, have the CM process it, then hsmtask_m_reply.");
@@ -95,6 +97,11 @@ public static class JobExporter
                 ["identity_fingerprint"] = PublicKeys.Fingerprint(Convert.FromBase64String(reply.IdentityKey)),
                 ["transport_fingerprint"] = PublicKeys.Fingerprint(transport),
             },
+            ["device_trust"] = new JObject
+            {
+                ["vendor_roots"] = new JArray(trust.VendorRoots.Select(Convert.ToBase64String)),
+                ["dfk_signers"] = new JArray(trust.DfkSigners.Select(Convert.ToBase64String)),
+            },
             ["request_digest"] = task.Request!.Digest,
             ["reply_digest"] = reply.Digest,
             ["devices"] = new JArray(job.Devices.Select(d => new JObject { ["name"] = d.Name, ["hw_location"] = d.HwLocation, ["bitstream"] = d.BitstreamName })),
@@ -111,7 +118,7 @@ public static class JobExporter
                 input.CopyTo(output, 1 << 20);
             }
         });
-        var record = new ExportRecord { File = path, Digest = SppsFile.Read(path, JobFile.Kind, signed: true).Digest, Created = DateTimeOffset.UtcNow.ToString("O") };
+        var record = new ExportRecord { File = path, Digest = SppsFile.Read(path, JobFile.Kind, signed: true).Digest, Created = DateTimeOffset.UtcNow.ToString("O"), TrustDigest = trust.Digest };
         task.Exports.Add(record);
         return record;
     }

@@ -173,6 +173,9 @@ public sealed class RequestRecord
     public string File { get; set; } = "";
     public string Digest { get; set; } = "";
     public string Created { get; set; } = "";
+
+    /// <summary>The <see cref="Domain.SiliconTrust.Digest"/> the job named; the M-HSM's load records must show the same.</summary>
+    public string? TrustDigest { get; set; }
 }
 
 public sealed class ReplyRecord
@@ -188,4 +191,7 @@ public sealed class ExportRecord
     public string File { get; set; } = "";
     public string Digest { get; set; } = "";
     public string Created { get; set; } = "";
+
+    /// <summary>The <see cref="Domain.SiliconTrust.Digest"/> the job named; the M-HSM's load records must show the same.</summary>
+    public string? TrustDigest { get; set; }
 }

@@ -323,7 +323,7 @@ public sealed class OwnerService(SppsEnvironment env)
     {
         var project = RequireProject();
         var job = project.Job(jobName);
-        return JobExporter.Export(project, job, job.Task(taskName), Uhsm(), path);
+        return JobExporter.Export(project, job, job.Task(taskName), Uhsm(), SiliconVendors.For(env.Options), path);
     }
 
     public ValidationReport ValidateStatus(string statusPath, Action<WorkProgress>? progress = null) => StatusValidator.Validate(RequireProject(), Uhsm(), statusPath, progress);

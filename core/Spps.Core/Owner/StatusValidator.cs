@@ -85,7 +85,7 @@ public static class StatusValidator
                 report.Fail($"ticket {st.Spec.Name} ({st.Id}) is not a ticket of this HSM task as requested");
                 continue;
             }
-            var dsns = CheckChain(st, report);
+            var dsns = CheckChain(st, report, task.Exports.FirstOrDefault(e => e.Digest == status.JobDigest)?.TrustDigest);
             CheckExtendsSeen(st, entry, report);
             issuedByTicket[st.Id.Value] = dsns;
             var left = st.Spec.MaxDevice < 0 ? "unlimited" : Math.Max(0, st.Spec.MaxDevice - dsns.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -129,7 +129,8 @@ public static class StatusValidator
                 (entry.SeenRecords, entry.SeenHead) = (st.Records.Count, st.Records[^1].Hash);
     }
 
-    private static HashSet<string> CheckChain(StatusTicket st, ValidationReport report)
+    /// <param name="exportedTrust">The silicon trust the exported job named (<see cref="ExportRecord.TrustDigest"/>); its load record must show the same.</param>
+    private static HashSet<string> CheckChain(StatusTicket st, ValidationReport report, string? exportedTrust)
     {
         var dsns = new HashSet<string>(StringComparer.Ordinal);
         var head = LedgerRecord.Genesis;
@@ -147,7 +148,11 @@ public static class StatusValidator
             head = r.Hash;
             switch (r.Event)
             {
-                case TicketLoaded: sawLoad = true; break;
+                case TicketLoaded load:
+                    sawLoad = true;
+                    if (exportedTrust is not null && load.Trust?.Digest != exportedTrust)
+                        report.Fail($"ticket {st.Spec.Name}: the M-HSM's load record trusts other silicon vendors than the job named: devices the OE never accepted may have received codes");
+                    break;
                 case TicketEnded: sawEnd = true; break;
                 case TicketRemoved when !sawEnd:
                     report.Fail($"ticket {st.Spec.Name}: its ledger chain records a removal without an end record");

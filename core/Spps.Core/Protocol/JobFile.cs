@@ -6,8 +6,8 @@ namespace Spps.Core.Protocol;
 
 /// <summary>
 /// The programming job (.job) the OE sends the CM: job and chain, bitstream headers, tickets wrapped to
-/// one M-HSM, the request/reply digests that bind them; the bitstream ciphertexts are the payload.
-/// Signed by the U-HSM.
+/// one M-HSM, the silicon vendors its devices must come from, the request/reply digests that bind them;
+/// the bitstream ciphertexts are the payload. Signed by the U-HSM.
 /// </summary>
 public sealed record JobFile(
     SppsFile File,
@@ -20,12 +20,14 @@ public sealed record JobFile(
     string MHsmIdentityFingerprint,
     string MHsmTransportFingerprint,
     string RequestDigest,
+    Domain.SiliconTrust Trust,
     IReadOnlyList<JobDevice> Devices,
     IReadOnlyList<JobBitstream> Bitstreams,
     IReadOnlyList<JobTicket> Tickets)
 {
     public const string Kind = "job";
-    public const int Version = 1;
+    /// <summary>Version 2 names the job's silicon trust (device_trust); version 1 jobs trusted the CM's folder and are refused.</summary>
+    public const int Version = 2;
 
     public string Digest => File.Digest;
 
@@ -39,6 +41,8 @@ public sealed record JobFile(
         PublicKeys.VerifyFile(file, uhsmKey, "U-HSM named in the job");
         var job = HeaderFields.Object(file, h, "job");
         var mhsm = HeaderFields.Object(file, h, "m_hsm");
+        var deviceTrust = HeaderFields.Object(file, h, "device_trust");
+        var trust = new Domain.SiliconTrust(HeaderFields.Base64List(file, deviceTrust, "vendor_roots"), HeaderFields.Base64List(file, deviceTrust, "dfk_signers"));
         var devices = HeaderFields.Objects(file, h, "devices").Select(d => new JobDevice(
             HeaderFields.String(file, d, "name"), (int)HeaderFields.Long(file, d, "hw_location", 1), HeaderFields.String(file, d, "bitstream"))).ToList();
         var bitstreams = HeaderFields.Objects(file, h, "bitstreams").Select(b => new JobBitstream(
@@ -51,7 +55,7 @@ public sealed record JobFile(
             HeaderFields.Base64(file, t, "wrapped_kip"), HeaderFields.Base64(file, t, "wrapped_end_key"))).ToList();
         var result = new JobFile(file, HeaderFields.String(file, job, "name"), HeaderFields.String(file, job, "type"), HeaderFields.String(file, h, "hsm_task"),
             HeaderFields.String(file, uhsm, "uuid"), uhsmKey, HeaderFields.String(file, mhsm, "uuid"), HeaderFields.Hex(file, mhsm, "identity_fingerprint", 48),
-            HeaderFields.Hex(file, mhsm, "transport_fingerprint", 48), HeaderFields.Hex(file, h, "request_digest", 48), devices, bitstreams, tickets);
+            HeaderFields.Hex(file, mhsm, "transport_fingerprint", 48), HeaderFields.Hex(file, h, "request_digest", 48), trust, devices, bitstreams, tickets);
         if (verifyPayload) file.VerifyPayload();
         return result;
     }

@@ -11,8 +11,13 @@ namespace Spps.Core.Site;
 /// <param name="Mhsm">The M-HSM service address(es), comma-separated for failover: --mhsm, else SPPS_MHSM.</param>
 /// <param name="MhsmCredentials">The folder of this station's TLS files for an https service: SPPS_MHSM_CREDENTIALS.</param>
 /// <param name="Ledger">An Npgsql connection string putting the M-HSM's ledger in PostgreSQL: SPPS_LEDGER (else the file).</param>
+/// <param name="SimVendorHome">The home of the simulated silicon vendor, a third party outside SPPS_HOME: SPPS_SIM_VENDOR, default ~/.spps-sim-vendor.</param>
+/// <param name="SiliconVendors">
+/// The silicon vendors the OE's jobs name, each a folder of the certificates it publishes (root.cer,
+/// dfk-signer.cer): SPPS_SILICON_VENDORS, comma-separated. Empty: the simulated vendor.
+/// </param>
 public sealed record SiteOptions(string Home, string? Programmer, string? PluginPath,
-    string? Mhsm = null, string? MhsmCredentials = null, string? Ledger = null)
+    string? Mhsm = null, string? MhsmCredentials = null, string? Ledger = null, string? SimVendorHome = null, IReadOnlyList<string>? SiliconVendors = null)
 {
     public const string HomeVariable = "SPPS_HOME";
     public const string ProgrammerVariable = "SPPS_PROGRAMMER";
@@ -20,9 +25,16 @@ public sealed record SiteOptions(string Home, string? Programmer, string? Plugin
     public const string MhsmVariable = "SPPS_MHSM";
     public const string MhsmCredentialsVariable = "SPPS_MHSM_CREDENTIALS";
     public const string LedgerVariable = "SPPS_LEDGER";
+    public const string SimVendorVariable = "SPPS_SIM_VENDOR";
+    public const string SiliconVendorsVariable = "SPPS_SILICON_VENDORS";
 
     /// <summary>The default state folder when SPPS_HOME is not set.</summary>
     public static string DefaultHome => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".spps");
+
+    /// <summary>The simulated silicon vendor's home when SPPS_SIM_VENDOR is not set.</summary>
+    public static string DefaultSimVendor => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".spps-sim-vendor");
+
+    public string SimVendor => SimVendorHome ?? DefaultSimVendor;
 
     public static SiteOptions Resolve(Func<string, string?> variables, string? programmer = null, string? home = null, string? mhsm = null) => new(
         Path.GetFullPath(NonEmpty(home) ?? NonEmpty(variables(HomeVariable)) ?? DefaultHome),
@@ -30,7 +42,9 @@ public sealed record SiteOptions(string Home, string? Programmer, string? Plugin
         NonEmpty(variables(PluginPathVariable)),
         NonEmpty(mhsm) ?? NonEmpty(variables(MhsmVariable)),
         NonEmpty(variables(MhsmCredentialsVariable)),
-        NonEmpty(variables(LedgerVariable)));
+        NonEmpty(variables(LedgerVariable)),
+        NonEmpty(variables(SimVendorVariable)) is { } vendor ? Path.GetFullPath(vendor) : null,
+        NonEmpty(variables(SiliconVendorsVariable))?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Path.GetFullPath).ToList() ?? []);
 
     private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 }

@@ -24,7 +24,7 @@ public sealed record TicketReserved(
 /// <summary>A job holding the ticket was loaded: its keys are in the M-HSM, codes may be issued.</summary>
 public sealed record TicketLoaded(
     TicketId Ticket, string Job, string JobDigest, string Name, string Device, ProgrammingAction Action, long MaxDevice,
-    KeyMode KeyMode, string Bitstream, string Project) : LedgerEvent(Ticket)
+    KeyMode KeyMode, string Bitstream, string Project, SiliconTrust? Trust = null) : LedgerEvent(Ticket)
 {
     public const string TypeName = "load";
     public override string Type => TypeName;
