@@ -22,6 +22,7 @@ internal static class MhsmCommands
         mhsm.Subcommands.Add(Enroll());
         mhsm.Subcommands.Add(EnrollService());
         mhsm.Subcommands.Add(Revoke());
+        mhsm.Subcommands.Add(MaintenanceCommands.Build());
         return mhsm;
     }
 

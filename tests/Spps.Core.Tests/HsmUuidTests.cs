@@ -1,3 +1,4 @@
+using Spps.Core.Domain;
 using Spps.Core.Identifiers;
 
 namespace Spps.Core.Tests;
@@ -63,10 +64,12 @@ public sealed class HsmUuidTests
     }
 
     [Fact]
-    public void Display_pads_like_the_seed_s_logs()
+    public void A_ticket_ID_is_shown_in_its_normal_form_the_one_files_and_json_carry()
     {
-        Assert.Equal(new string('0', 41) + "10", HsmUuid.Display("10"));
-        Assert.Equal(43, HsmUuid.Display(HsmUuid.NewTicketId()).Length);
+        Assert.Equal("10", HsmUuid.Display("0010"));
+        var id = HsmUuid.NewTicketId();
+        Assert.Equal(id, HsmUuid.Display(id));
+        Assert.Equal(id, TicketId.Parse(id, what => new SppsException(ErrorCodes.InvalidField, what)).Display);
     }
 
     [Fact]

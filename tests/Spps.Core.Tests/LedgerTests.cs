@@ -69,6 +69,21 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public void A_removal_record_is_read_back_after_a_restart_with_what_it_gave_up()
+    {
+        Populate();
+        using (var ledger = new Ledger(LedgerDir))
+            ledger.Locked(() => ledger.Append(new TicketRemoved(Id("b2"), Forced: true, CodesLost: -1)));
+        using var reopened = new Ledger(LedgerDir);
+        reopened.Refresh();
+        var removed = reopened.Ticket(Id("b2"))!;
+        Assert.True(removed.Removed);
+        Assert.Equal(new TicketRemoved(Id("b2"), true, -1), removed.Removal);
+        Assert.False(reopened.Ticket(Id("a1"))!.Removed);
+        Assert.IsType<TicketRemoved>(reopened.Chain(Id("b2")).Records[^1].Event);
+    }
+
+    [Fact]
     public void Counts_survive_a_restart()
     {
         Populate();

@@ -41,6 +41,37 @@ public sealed class TicketPolicyTests
         Assert.Equal(2, book[Ticket]!.Issued);
     }
 
+    [Theory]
+    [InlineData("DEVICE_INFO")]
+    [InlineData("READ_IDCODE")]
+    [InlineData("VERIFY_DIGEST")]
+    public void An_action_that_only_reads_the_device_is_never_given_a_code(string name)
+    {
+        var book = Loaded(2);
+        var action = ProgrammingAction.Parse(name, what => new SppsException(ErrorCodes.InvalidOptionValue, what));
+        Assert.False(action.NeedsAuthorizationCode);
+        var refused = Assert.IsType<IssueDecision.Refuse>(Issue(book, Ask("A", action)));
+        Assert.Equal(ErrorCodes.ActionNotAuthorized, refused.Error.Code);
+        Assert.Equal(0, book[Ticket]!.Issued);
+        Assert.Throws<SppsException>(() => ProgrammingAction.ParseTicketed(name, what => new SppsException(ErrorCodes.InvalidOptionValue, what)));
+    }
+
+    [Fact]
+    public void Active_means_not_ended_with_codes_left_and_a_forced_removal_loses_exactly_those()
+    {
+        var book = Loaded(2);
+        Issue(book, Ask("A"));
+        Assert.True(TicketPolicy.IsActive(book[Ticket]!));
+        Assert.Equal(1, TicketPolicy.CodesLostByRemoval(book[Ticket]!));
+        Issue(book, Ask("B"));
+        Assert.False(TicketPolicy.IsActive(book[Ticket]!)); // no code left: finished, even before its end record
+        Assert.Equal(0, TicketPolicy.CodesLostByRemoval(book[Ticket]!));
+        var reservedOnly = new TicketBook();
+        reservedOnly.Apply(new TicketReserved(Ticket, "prog", "dev", ProgrammingAction.Program, 5, "job", "task", "req", "uhsm"));
+        Assert.True(TicketPolicy.IsActive(reservedOnly[Ticket]!));
+        Assert.Equal(5, TicketPolicy.CodesLostByRemoval(reservedOnly[Ticket]!));
+    }
+
     [Fact]
     public void A_retry_on_a_counted_device_is_free_even_when_no_codes_are_left()
     {

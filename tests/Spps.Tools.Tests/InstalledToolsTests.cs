@@ -75,7 +75,7 @@ public sealed partial class InstalledToolsTests(Machine machine)
         Assert.Equal(0, console.ExitCode);
         var said = console.Output.Replace("\r", "", StringComparison.Ordinal);
         Assert.Contains("FlashPro Express (spps-station) console", said);
-        Assert.Contains("<stdin>:2: error SPPS2005: -action must be PROGRAM, VERIFY or ERASE, not 'BOGUS'.\n% get_job_status\nGetting job status", said);
+        Assert.Contains("<stdin>:2: error SPPS2005: -action must be PROGRAM, VERIFY, ERASE, DEVICE_INFO, READ_IDCODE or VERIFY_DIGEST, not 'BOGUS'.\n% get_job_status\nGetting job status", said);
         Assert.Contains("The 'get_job_status' command succeeded.\n% exit", said);
 
         // On a terminal (util-linux script gives it one): one live line with n/N and the counts, no per-board lines.

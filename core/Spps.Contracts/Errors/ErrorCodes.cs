@@ -50,6 +50,8 @@ public static class ErrorCodes
     public static readonly ErrorCode Cancelled = new("SPPS2015", nameof(Cancelled), ErrorCategory.Cancelled);
     public static readonly ErrorCode UiTokenRequired = new("SPPS2016", nameof(UiTokenRequired), ErrorCategory.State);
     public static readonly ErrorCode SiteCredentialsInvalid = new("SPPS2017", nameof(SiteCredentialsInvalid), ErrorCategory.State);
+    public static readonly ErrorCode MhsmInMaintenance = new("SPPS2018", nameof(MhsmInMaintenance), ErrorCategory.State);
+    public static readonly ErrorCode IhpSingleDevice = new("SPPS2019", nameof(IhpSingleDevice), ErrorCategory.State);
     public static readonly ErrorCode HsmLocatorInvalid = new("SPPS3001", nameof(HsmLocatorInvalid), ErrorCategory.Hsm);
     public static readonly ErrorCode PluginNotFound = new("SPPS3002", nameof(PluginNotFound), ErrorCategory.Hsm);
     public static readonly ErrorCode SignatureInvalid = new("SPPS4001", nameof(SignatureInvalid), ErrorCategory.Security);
@@ -72,6 +74,8 @@ public static class ErrorCodes
     public static readonly ErrorCode SecondReply = new("SPPS4018", nameof(SecondReply), ErrorCategory.Security);
     public static readonly ErrorCode UntrustedSigner = new("SPPS4019", nameof(UntrustedSigner), ErrorCategory.Security);
     public static readonly ErrorCode StationNotAuthorized = new("SPPS4020", nameof(StationNotAuthorized), ErrorCategory.Security);
+    public static readonly ErrorCode TicketsActive = new("SPPS4025", nameof(TicketsActive), ErrorCategory.Security);
+    public static readonly ErrorCode JobsActive = new("SPPS4026", nameof(JobsActive), ErrorCategory.Security);
     public static readonly ErrorCode NoDevices = new("SPPS5001", nameof(NoDevices), ErrorCategory.Device);
     public static readonly ErrorCode DeviceRefused = new("SPPS5002", nameof(DeviceRefused), ErrorCategory.Device);
     public static readonly ErrorCode DeviceProtocol = new("SPPS5003", nameof(DeviceProtocol), ErrorCategory.Device);
@@ -83,6 +87,7 @@ public static class ErrorCodes
     public static readonly ErrorCode ProgrammerDisconnected = new("SPPS5009", nameof(ProgrammerDisconnected), ErrorCategory.Device);
     public static readonly ErrorCode ChainMismatch = new("SPPS5010", nameof(ChainMismatch), ErrorCategory.Device);
     public static readonly ErrorCode LedgerUnavailable = new("SPPS5011", nameof(LedgerUnavailable), ErrorCategory.Device);
+    public static readonly ErrorCode DigestMismatch = new("SPPS5012", nameof(DigestMismatch), ErrorCategory.Device);
 
     /// <summary>An internal error: a bug, never an expected failure.</summary>
     public static readonly ErrorCode Internal = new("SPPS9999", nameof(Internal), ErrorCategory.Internal);

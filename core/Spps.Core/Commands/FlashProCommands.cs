@@ -29,7 +29,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
             [
                 new("hsm_server_name", "M-HSM: embedded instance name, or a pkcs11: URI", Required: true),
                 new("m_hsm_uuid", "M-HSM UUID (hex; leading zeros do not matter)", Required: true),
-                new("hsm_type_u", "TRUE to use the U-HSM's manufacturer features (not supported: an M-HSM is always used)"),
+                new("hsm_type_u", "TRUE: the HSM named is this site's U-HSM, acting as the M-HSM for IHP (in-house programming) jobs"),
                 new("ftp_username", "legacy HSM file-server user (accepted, not used)"),
                 new("ftp_password", "legacy HSM file-server password (ignored and never stored; secrets come from the environment)"),
             ], SetHsmParams),
@@ -50,7 +50,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
             new("close_project", "Close the job project.", [new("save", "TRUE (default) to save")], CloseProject),
             new("set_programming_action", "Select the action RUN performs.",
             [
-                new("action", "PROGRAM, VERIFY or ERASE", Required: true),
+                new("action", "PROGRAM, VERIFY or ERASE (spend a code per device), or DEVICE_INFO, READ_IDCODE or VERIFY_DIGEST (read only: no ticket, no code)", Required: true),
                 new("name", "device name (optional; the chain's device by default)"),
             ], SetProgrammingAction, NeedsProject: true),
             new("run_selected_actions", $"Run the selected action on every device the programmer finds ({ProgrammerVariable} or -programmer).",
@@ -70,6 +70,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
             new("import_dfk_db", "Import a silicon vendor's DFK database (wrapped to this M-HSM) for DFK key mode.",
             [new("file", "DFK database file", Required: true)], ImportDfkDb),
             .. ProgrammerCommands(), // FlashProProgrammerCommands.cs
+            .. TicketCommands(), // FlashProTicketCommands.cs
         ];
     }
 
@@ -161,6 +162,7 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
         result.Data["boards"] = new JArray(run.Boards.Select(b => new JObject
         {
             ["location"] = b.Location, ["dsn"] = b.Dsn, ["succeeded"] = b.Succeeded, ["skipped"] = b.Skipped, ["message"] = b.Message, ["error_code"] = b.ErrorCode?.Id,
+            ["device"] = b.Reading is { } r ? Reading(r) : null,
         }));
         var skipped = run.Skipped;
         result.Say($"{run.Boards.Count(b => b.Succeeded)} of {run.Boards.Count} device(s) succeeded" + (skipped.Count > 0 ? $", {skipped.Count} skipped (state did not fit {run.Action}; no code used)." : "."));
@@ -173,6 +175,14 @@ public sealed partial class FlashProCommands : CommandSet, IDisposable
                 $"{failed.Count} of {run.Boards.Count} device(s) failed {run.Action}:\n" + BoardResultGroups.Summary(failed), call.Location));
         return result;
     }
+
+    /// <summary>What a read-only action read, for --json (fields it did not read are null).</summary>
+    private static JObject Reading(DeviceReading r) => new()
+    {
+        ["idcode"] = r.IdCodeText, ["reference_family"] = r.ReferenceFamily, ["dsn"] = r.Dsn, ["programmed"] = r.Programmed, ["design"] = r.Design,
+        ["design_digest"] = r.DesignDigest, ["cycle_count"] = r.CycleCount, ["factory_lot"] = r.FactoryLot, ["certificate_subject"] = r.CertificateSubject,
+        ["certificate_issuer"] = r.CertificateIssuer, ["expected_design_digest"] = r.ExpectedDesignDigest, ["digest_matches"] = r.DigestMatches,
+    };
 
     /// <summary>Prints the header before the work; then the host's presenter, or one line per board as it finishes.</summary>
     private sealed class RunNotices(Action<string> notice, IProgress<ProductionProgress>? presenter) : IProgress<ProductionProgress>

@@ -66,7 +66,7 @@ public sealed class JobManagerCommands : CommandSet
                 new("envm_clients", "only these eNVM clients (default: all)"),
             ], InitBitstream, NeedsProject: true),
             new("new_prog_job", "Create a programming job.",
-            [new("job_name", "job name", Required: true), new("job_type", "FPExpress (default)")], NewProgJob, NeedsProject: true),
+            [new("job_name", "job name", Required: true), new("job_type", "FPExpress (default: a CM programs it) or IHP (in-house: one device, programmed here with this site's U-HSM as the M-HSM)")], NewProgJob, NeedsProject: true),
             new("add_microsemi_prog_device", "Add a device to the job's JTAG chain, programmed with a bitstream.",
             [
                 new("job_name", "job name", Required: true),
@@ -229,7 +229,7 @@ public sealed class JobManagerCommands : CommandSet
 
     private CommandResult NewTicket(CommandCall call)
     {
-        var action = ProgrammingAction.Parse(call.Get("actions"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be {what} (one ticket per action).", call.Location));
+        var action = ProgrammingAction.ParseTicketed(call.Get("actions"), what => new SppsException(ErrorCodes.InvalidOptionValue, $"-actions must be {what} (one ticket per action).", call.Location));
         var maxText = call.Get("max_device");
         var max = maxText.Equals("unlimited", StringComparison.OrdinalIgnoreCase) ? -1 : call.Long("max_device", 1, 1_000_000_000)!.Value;
         var ticket = _owner.AddTicket(call.Get("job_name"), call.Get("hsmtask_name"), call.Get("ticket_name"), call.Get("device_name"), action, max);

@@ -5,7 +5,7 @@ namespace Spps.Core.Domain;
 
 /// <summary>
 /// A ticket's ID, chosen at random by the M-HSM: a hex number compared by value (leading zeros do not
-/// matter), kept in normal form (lower case, no leading zeros). Shown like the seed's logs, padded to 43 digits.
+/// matter), kept in normal form (lower case, no leading zeros), which is also how every output shows it.
 /// </summary>
 public readonly record struct TicketId
 {
@@ -25,7 +25,7 @@ public readonly record struct TicketId
     public static TicketId Parse(string? text, Func<string, SppsException> invalid) =>
         TryParse(text, out var id) ? id : throw invalid($"a hex ticket ID, not '{text}'");
 
-    /// <summary>How the seed's logs show a ticket ID: zero-padded to 43 hex digits.</summary>
+    /// <summary>How text output shows a ticket ID: the normal form, as in --json and files (one form everywhere).</summary>
     public string Display => HsmUuid.Display(Value);
 
     public override string ToString() => Value;

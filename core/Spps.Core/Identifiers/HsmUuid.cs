@@ -28,8 +28,11 @@ public static class HsmUuid
     public static bool Same(string a, string b) =>
         TryNormalize(a, out var x) && TryNormalize(b, out var y) && x == y;
 
-    /// <summary>A ticket ID shown like the seed's logs: zero-padded to 43 hex digits.</summary>
-    public static string Display(string normal) => normal.PadLeft(43, '0');
+    /// <summary>
+    /// How every output shows a ticket ID (text, --json, reports): its normal form, the same string files and the
+    /// ledger carry, so an ID copied from one can be found in the others. (The seed's logs pad to 43 digits; we do not.)
+    /// </summary>
+    public static string Display(string normal) => Normalize(normal, "ticket ID");
 
     public static string NewTicketId() =>
         Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLower(CultureInfo.InvariantCulture).TrimStart('0') is { Length: > 0 } s ? s : "0";

@@ -5,8 +5,8 @@ using Spps.Jtag;
 
 namespace Spps.Core.Manufacturer;
 
-/// <summary>One device a station works on: its port and ticket, or why it cannot.</summary>
-public sealed record ChainTarget(IJtagPort? Port, JobTicket? Ticket, BoardResult? Failure);
+/// <summary>One device a station works on: its port and ticket (none for an action that needs no code) and the job's device, or why it cannot.</summary>
+public sealed record ChainTarget(IJtagPort? Port, JobTicket? Ticket, BoardResult? Failure, JobDevice? Device = null);
 
 /// <summary>
 /// Which device of which chain gets which ticket. A job's device with <c>hw_location</c> k is device k of
@@ -30,7 +30,8 @@ public sealed class ChainPlan
         var devices = job.Devices.OrderBy(d => d.HwLocation)
             .Select(d => (Device: d, Ticket: job.Tickets.FirstOrDefault(t => t.Spec.Action == action && t.Spec.Device == d.Name)))
             .ToList();
-        var programmed = devices.Where(d => d.Ticket is not null).ToList();
+        // An action that needs no code (DEVICE_INFO, READ_IDCODE, VERIFY_DIGEST) reads every device of the job, ticket or not.
+        var programmed = devices.Where(d => d.Ticket is not null || !action.NeedsAuthorizationCode).ToList();
         if (programmed.Count == 0)
         {
             foreach (var port in ports) port.Dispose();
@@ -47,14 +48,14 @@ public sealed class ChainPlan
             var targets = new List<ChainTarget>();
             if (length == 1)
             {
-                targets.Add(new ChainTarget(members[0], programmed[0].Ticket, null));
+                targets.Add(new ChainTarget(members[0], programmed[0].Ticket, null, programmed[0].Device));
             }
             else
             {
                 foreach (var (device, ticket) in programmed)
                 {
                     if (byPosition.Remove(device.HwLocation, out var port))
-                        targets.Add(new ChainTarget(port, ticket, null));
+                        targets.Add(new ChainTarget(port, ticket, null, device));
                     else
                         targets.Add(new ChainTarget(null, ticket, new BoardResult(members[0].Location, null, action, false,
                             $"the chain has {length} device(s), but the job programs {device.Name} at hw_location {device.HwLocation}",

@@ -83,6 +83,7 @@ internal static class LedgerEventCodec
         TicketLoaded l => Loaded(l),
         CodeIssued i => new JObject { ["dsn"] = i.Dsn.Value, ["n"] = i.N },
         TicketEnded end => new JObject { ["count"] = end.Count, ["chain_head"] = end.ChainHead, ["mode"] = end.ModeName },
+        TicketRemoved removed => new JObject { ["forced"] = removed.Forced, ["codes_lost"] = removed.CodesLost },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown ledger event"),
     }, StationOf(e));
 
@@ -134,6 +135,8 @@ internal static class LedgerEventCodec
                         "terminated" => TicketEndMode.Terminated,
                         _ => throw new FormatException(),
                     }, station),
+                TicketRemoved.TypeName when Fields(d, "forced", "codes_lost") =>
+                    new TicketRemoved(ticket, d["forced"] is JValue { Type: JTokenType.Boolean, Value: bool forced } ? forced : throw new FormatException(), L(d, "codes_lost")),
                 _ => null,
             };
         }

@@ -261,5 +261,42 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         return import;
     }
 
+    /// <summary>
+    /// Removes tickets from the M-HSM (remove_hsm_tickets). A finished ticket (ended, or loaded with no code
+    /// left) is removed as it is; an active one (<see cref="TicketPolicy.IsActive"/>) only with
+    /// <paramref name="force"/>, and then it is ended first (terminated, its keys destroyed, its certifier
+    /// kept for the job's status), so nothing can be issued for it again. Every removal is a ledger record
+    /// that names what it gave up; the ticket's chain, and so the OE's check, carries it.
+    /// </summary>
+    public IReadOnlyList<TicketRemoval> RemoveTickets(IReadOnlyList<TicketId> ids, bool force) => _ledger.Locked(() =>
+    {
+        var states = ids.Distinct().Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.NameNotFound,
+            $"Ticket {id.Display} is not held by this M-HSM ({Uuid}): list_all_hsm_tickets lists the tickets it holds.")).ToList();
+        var active = states.Where(s => !s.Removed && TicketPolicy.IsActive(s)).ToList();
+        if (active.Count > 0 && !force) throw PolicyErrors.TicketsActive(active);
+        var removals = new List<TicketRemoval>();
+        foreach (var state in states)
+        {
+            if (state.Removed)
+            {
+                removals.Add(new TicketRemoval(state, false, 0, null, AlreadyRemoved: true));
+                continue;
+            }
+            var forced = TicketPolicy.IsActive(state);
+            var lost = TicketPolicy.CodesLostByRemoval(state);
+            if (!state.Ended)
+            {
+                if (state.Loaded) _ticketKeys.CheckCount(state.Id, state.Name, state.Issued);
+                _ledger.Append(new TicketEnded(state.Id, state.Issued, _ledger.Chain(state.Id).Head, TicketPolicy.EndMode(state, terminate: true)!.Value));
+            }
+            // The removal record right after the end, with nothing that can fail between them; then the certifier (a
+            // loaded ticket keeps one for the job's status; one never loaded has no keys here, hence none).
+            _ledger.Append(new TicketRemoved(state.Id, forced, lost));
+            var certifier = state.Loaded ? Certify(state.Id) : null;
+            removals.Add(new TicketRemoval(_ledger.Ticket(state.Id)!, forced, lost, certifier));
+        }
+        return (IReadOnlyList<TicketRemoval>)removals;
+    });
+
     public void Dispose() => _ledger.Dispose();
 }

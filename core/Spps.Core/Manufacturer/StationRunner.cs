@@ -7,7 +7,8 @@ using Spps.Device.Reference;
 namespace Spps.Core.Manufacturer;
 
 /// <summary>What happened on one board. A skipped board was left alone because its state did not fit the action (no code used).</summary>
-public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc, bool Skipped = false)
+public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction Action, bool Succeeded, string Message, ErrorCode? ErrorCode, Coc? Coc, bool Skipped = false,
+    DeviceReading? Reading = null)
 {
     public bool Failed => !Succeeded && !Skipped;
 }
@@ -46,7 +47,9 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
                 else
                 {
                     starting?.Invoke(target.Port!.Location);
-                    result = RunOne(target.Port!, action, target.Ticket!, job.Bitstreams.First(b => b.Name == target.Ticket!.Bitstream));
+                    result = action.NeedsAuthorizationCode
+                        ? RunOne(target.Port!, action, target.Ticket!, job.Bitstreams.First(b => b.Name == target.Ticket!.Bitstream))
+                        : DeviceReadout.Run(target.Port!, action, target.Device!, job.Bitstreams.First(b => b.Name == target.Device!.Bitstream));
                 }
                 results[i].Add(result);
                 report(result);

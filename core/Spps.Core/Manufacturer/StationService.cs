@@ -26,6 +26,12 @@ public sealed record TicketStatus(JobTicket Ticket, TicketState State, TicketCha
     public StatusTicket ForFile() => new(Ticket.Id, Ticket.Spec, State.Issued, State.StateName, Chain.Records, Certifier);
 }
 
+/// <summary>
+/// A ticket removed by remove_hsm_tickets: its state after the removal, whether -force ended it while active,
+/// the codes that gave up (-1: unlimited), its end certifier (null for a ticket never loaded), or that an earlier call removed it.
+/// </summary>
+public sealed record TicketRemoval(TicketState Ticket, bool Forced, long CodesLost, EndCertifier? Certifier, bool AlreadyRemoved = false);
+
 /// <summary>A job's status, as exported (intermediate or final).</summary>
 public sealed record JobStatus(JobFile Job, IReadOnlyList<TicketStatus> Tickets, string? StatusFile);
 
@@ -52,7 +58,7 @@ public sealed record ProductionProgress(ProgrammingAction Action, string Program
 /// production and job status. Scripts, subcommands and the operator UI are adapters over it; it holds
 /// the open project and the M-HSM for one session.
 /// </summary>
-public sealed class StationService(SppsEnvironment env) : IDisposable
+public sealed partial class StationService(SppsEnvironment env) : IDisposable
 {
     private ManufacturerHsm? _mhsm;
     private Service.MhsmClient? _remote;
@@ -85,10 +91,9 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     public MhsmParameters SetHsmParameters(string serverName, string uuidText, string? ftpUsername, bool ftpPasswordGiven, bool useUserHsm)
     {
         var uuid = HsmUuid.Normalize(uuidText, "-m_hsm_uuid");
-        if (useUserHsm)
-            throw new SppsException(ErrorCodes.InvalidOptionValue, "-hsm_type_u TRUE (using the U-HSM as manufacturer HSM) is not supported: production needs a separate M-HSM. Use -hsm_type_u FALSE.");
         var settings = env.LoadSettings();
-        settings.FlashPro = new ManufacturerHsmSettings { HsmServerName = serverName, MHsmUuid = uuid, FtpUsername = ftpUsername };
+        if (useUserHsm) RequireOwnUserHsm(settings, serverName, uuid);
+        settings.FlashPro = new ManufacturerHsmSettings { HsmServerName = serverName, MHsmUuid = uuid, HsmTypeU = useUserHsm, FtpUsername = ftpUsername };
         if (Remote is { } remote)
         {
             // The HSM is the service's: nothing is created here, the UUID given must be the service's.
@@ -108,6 +113,7 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
     {
         if (File.Exists(replyPath) && !overwrite)
             throw new SppsException(ErrorCodes.OptionNotAllowed, $"{replyPath} exists: add -overwrite_reply TRUE to replace it.");
+        RequireNotInMaintenance("answer job requests");
         var request = JobRequest.Read(requestPath);
         if (Remote is { } remote)
         {
@@ -117,11 +123,14 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
                 what => new SppsException(ErrorCodes.InvalidField, $"The M-HSM service answered ticket ID '{t.Value}' for {t.Key}; it must be {what}.")), StringComparer.Ordinal);
             return new RequestAnswered(request, replyPath, ids);
         }
+        if (env.LoadSettings().FlashPro is { HsmTypeU: true } && PublicKeys.Fingerprint(request.UHsmIdentityKey) != PublicKeys.Fingerprint(Mhsm.IdentityPublicKey))
+            throw new SppsException(ErrorCodes.WrongHsm, $"This station's M-HSM is the site's own U-HSM (-hsm_type_u TRUE, in-house programming): it answers only the requests it signed itself, not one from U-HSM {request.UHsmUuid}. A CM's job request goes to a CM's M-HSM.", new SourceLocation(request.File.Path));
         return new RequestAnswered(request, replyPath, Mhsm.ProcessRequest(request, replyPath));
     }
 
     public JobProjectCreated CreateJobProject(string location, string jobPath, bool overwrite)
     {
+        RequireNotInMaintenance("load jobs");
         var job = JobFile.Read(jobPath, verifyPayload: true);
         var folder = Path.Combine(location, Path.GetFileNameWithoutExtension(jobPath));
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !overwrite)
@@ -180,9 +189,11 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         var job = project.OpenJob();
         // A configured service (--mhsm, SPPS_MHSM) is the only issuer, with failover between its addresses; else the
         // service on this machine's socket if one answers; else the M-HSM in this process.
-        using var remote = Service.MhsmClient.FromSettings(mhsm ?? env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve);
-        using var local = remote is null ? Service.MhsmClient.FindLocal(Service.MhsmClient.DefaultSocketPath(env.Home, project.MHsmUuid)) : null;
-        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)local ?? Mhsm;
+        // An action that only reads devices (DEVICE_INFO, READ_IDCODE, VERIFY_DIGEST) opens no M-HSM at all.
+        var codes = action.NeedsAuthorizationCode;
+        using var remote = codes ? Service.MhsmClient.FromSettings(mhsm ?? env.Options.Mhsm, env.Options.MhsmCredentials, env.Resolve) : null;
+        using var local = codes && remote is null ? Service.MhsmClient.FindLocal(Service.MhsmClient.DefaultSocketPath(env.Home, project.MHsmUuid)) : null;
+        IAuthCodeIssuer issuer = (IAuthCodeIssuer?)remote ?? (IAuthCodeIssuer?)local ?? (codes ? Mhsm : new NoCodesIssuer(action));
         var plan = ChainPlan.For(job, action, ports);
         var total = unreachable.Count + plan.Count;
         progress?.Report(new ProductionProgress(action, names, issuer.Description, 0, total, null));
@@ -237,6 +248,16 @@ public sealed class StationService(SppsEnvironment env) : IDisposable
         IO.AtomicFile.WriteAllBytes(path, statusFile);
         try { return JobStatusExport.Read(path, job, final); }
         finally { if (statusPath is null) File.Delete(path); }
+    }
+
+    /// <summary>-hsm_type_u TRUE (IHP): the HSM named must be this site's U-HSM, as the Job Manager's set_hsm_params named it.</summary>
+    private static void RequireOwnUserHsm(Site.SiteSettings settings, string serverName, string uuid)
+    {
+        var owner = settings.JobManager ?? throw new SppsException(ErrorCodes.HsmParamsMissing,
+            "-hsm_type_u TRUE uses this site's U-HSM as the M-HSM (in-house programming), but this site has no U-HSM: run the Job Manager's set_hsm_params (spps) on this site first, or use -hsm_type_u FALSE with an M-HSM.");
+        if (owner.HsmServerName != serverName || !HsmUuid.Same(owner.UHsmUuid, uuid))
+            throw new SppsException(ErrorCodes.WrongHsm,
+                $"-hsm_type_u TRUE: the HSM named ({serverName}, UUID {uuid}) is not this site's U-HSM ({owner.HsmServerName}, UUID {HsmUuid.Normalize(owner.UHsmUuid)}). Name the U-HSM, or use -hsm_type_u FALSE.");
     }
 
     public void Dispose()

@@ -201,9 +201,10 @@ public sealed class OwnerService(SppsEnvironment env)
     {
         var project = RequireProject();
         if (project.Jobs.Any(j => j.Name == name)) throw new SppsException(ErrorCodes.NameExists, $"Job '{name}' already exists.");
-        type ??= "FPExpress";
-        if (!type.Equals("FPExpress", StringComparison.OrdinalIgnoreCase)) throw new SppsException(ErrorCodes.InvalidOptionValue, $"-job_type {type} is not supported: use FPExpress.");
-        var job = new ProgJob { Name = name, Type = "FPExpress" };
+        type ??= JobTypes.FlashProExpress;
+        var normal = new[] { JobTypes.FlashProExpress, JobTypes.InHouse }.FirstOrDefault(t => t.Equals(type, StringComparison.OrdinalIgnoreCase))
+            ?? throw new SppsException(ErrorCodes.InvalidOptionValue, $"-job_type {type} is not supported: use FPExpress (a CM's FlashPro Express) or IHP (in-house programming on this site's U-HSM).");
+        var job = new ProgJob { Name = name, Type = normal };
         project.Jobs.Add(job);
         return job;
     }
@@ -213,6 +214,8 @@ public sealed class OwnerService(SppsEnvironment env)
         var project = RequireProject();
         var job = project.Job(jobName);
         if (job.Devices.Any(d => d.Name == deviceName)) throw new SppsException(ErrorCodes.NameExists, $"Job {job.Name} already has device {deviceName}.");
+        if (JobTypes.IsInHouse(job) && job.Devices.Count > 0)
+            throw new SppsException(ErrorCodes.IhpSingleDevice, $"Job {job.Name} is an IHP job: it programs a single target device, and has {job.Devices[0].Name}. Use an FPExpress job for a chain of devices.");
         var bitstream = project.Bitstream(dataName, bitstreamName);
         var device = new JobDeviceEntry { Name = deviceName, HwLocation = hwLocation, DataName = bitstream.DataName, BitstreamName = bitstream.Name };
         job.Devices.Add(device);
@@ -236,6 +239,8 @@ public sealed class OwnerService(SppsEnvironment env)
         if (task.Tickets.Any(t => t.Name == ticketName)) throw new SppsException(ErrorCodes.NameExists, $"HSM task {task.Name} already has ticket {ticketName}.");
         if (job.Devices.All(d => d.Name != device)) throw new SppsException(ErrorCodes.NameNotFound, $"Job {job.Name} has no device {device}: run add_microsemi_prog_device first.");
         if (task.Tickets.Any(t => t.Action == action.Name && t.Device == device)) throw new SppsException(ErrorCodes.NameExists, $"HSM task {task.Name} already has a {action} ticket for {device}.");
+        if (JobTypes.IsInHouse(job) && maxDevice != 1)
+            throw new SppsException(ErrorCodes.IhpSingleDevice, $"Job {job.Name} is an IHP job: it programs a single target device, so its tickets take -max_device 1, not {(maxDevice < 0 ? "unlimited" : maxDevice)}.");
         var ticket = new TicketEntry { Name = ticketName, Device = device, Action = action.Name, MaxDevice = maxDevice };
         task.Tickets.Add(ticket);
         return ticket;
@@ -248,7 +253,9 @@ public sealed class OwnerService(SppsEnvironment env)
         if (task.Tickets.Count == 0) throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} has no tickets: run new_hsmtask_ticket first.");
         if (task.Reply is not null) throw new SppsException(ErrorCodes.WrongOrder, $"HSM task {task.Name} is already bound by a reply; make a new HSM task for another M-HSM.");
         var uhsm = Uhsm();
-        JobRequest.Write(path, job.Name, task.Name, uhsm.Hsm.Info.Uuid, uhsm.IdentityPublicKey, Parameters.MHsmUuid, task.Tickets.Select(t => t.Spec), uhsm.Sign);
+        // An IHP job is made for this site's own U-HSM acting as the M-HSM (spps-station set_hsm_params -hsm_type_u TRUE).
+        var mhsmUuid = JobTypes.IsInHouse(job) ? HsmUuid.Normalize(uhsm.Hsm.Info.Uuid) : Parameters.MHsmUuid;
+        JobRequest.Write(path, job.Name, task.Name, uhsm.Hsm.Info.Uuid, uhsm.IdentityPublicKey, mhsmUuid, task.Tickets.Select(t => t.Spec), uhsm.Sign);
         var request = JobRequest.Read(path);
         task.Request = new RequestRecord { File = path, Digest = request.File.Digest, Created = DateTimeOffset.UtcNow.ToString("O") };
         return request;
@@ -274,6 +281,13 @@ public sealed class OwnerService(SppsEnvironment env)
         var parameters = Parameters;
         if (reply.RequestDigest != request.Digest)
             throw new SppsException(ErrorCodes.ReplyMismatch, $"This reply answers another request (digest {reply.RequestDigest[..16]}…), not HSM task {task.Name}'s ({request.Digest[..16]}…).", where);
+        if (JobTypes.IsInHouse(job))
+        {
+            // IHP: the reply must come from this site's own U-HSM; its key is known, so nothing is pinned.
+            if (!HsmUuid.Same(reply.MHsmUuid, uhsm.Hsm.Info.Uuid) || PublicKeys.Fingerprint(reply.IdentityKey) != uhsm.IdentityFingerprint)
+                throw new SppsException(ErrorCodes.WrongHsm, $"Job {job.Name} is an IHP job: its reply must come from this site's U-HSM ({HsmUuid.Normalize(uhsm.Hsm.Info.Uuid)}, key {PublicKeys.Short(uhsm.IdentityFingerprint)}) acting as the M-HSM, not from M-HSM {HsmUuid.Normalize(reply.MHsmUuid)} (key {PublicKeys.Short(PublicKeys.Fingerprint(reply.IdentityKey))}).", where);
+            parameters = parameters with { MHsmUuid = HsmUuid.Normalize(uhsm.Hsm.Info.Uuid), PinnedMHsmFingerprint = uhsm.IdentityFingerprint };
+        }
         if (!HsmUuid.Same(reply.MHsmUuid, parameters.MHsmUuid))
             throw new SppsException(ErrorCodes.WrongHsm, $"The reply comes from M-HSM {reply.MHsmUuid}, but jobs of this site go to M-HSM {parameters.MHsmUuid} (set_hsm_params -m_hsm_uuid).", where);
         var fingerprint = PublicKeys.Fingerprint(reply.IdentityKey);

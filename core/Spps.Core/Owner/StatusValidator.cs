@@ -16,6 +16,8 @@ public enum WarningKind
     DeviceWithoutCoc,
     /// <summary>A device reported a result other than success.</summary>
     DeviceResult,
+    /// <summary>The CM removed a ticket that was still active (remove_hsm_tickets -force): its codes left were given up.</summary>
+    TicketRemovedByForce,
 }
 
 /// <summary>A warning of the post-production check.</summary>
@@ -152,6 +154,16 @@ public static class StatusValidator
                         report.Fail($"ticket {st.Spec.Name}: the M-HSM's load record trusts other silicon vendors than the job named: devices the OE never accepted may have received codes");
                     break;
                 case TicketEnded: sawEnd = true; break;
+                case TicketRemoved when !sawEnd:
+                    report.Fail($"ticket {st.Spec.Name}: its ledger chain records a removal without an end record");
+                    break;
+                case TicketRemoved { Forced: true } removed:
+                    report.Warn(WarningKind.TicketRemovedByForce, $"ticket {st.Spec.Name} was removed from the M-HSM by force while active (remove_hsm_tickets -force): " +
+                        (removed.CodesLost < 0 ? "its unlimited codes were" : $"{removed.CodesLost} unused code(s) were") + " given up");
+                    break;
+                case TicketRemoved:
+                    report.Lines.Add("Removed from the M-HSM after it ended (remove_hsm_tickets).");
+                    break;
                 case CodeIssued when sawEnd:
                     report.Fail($"ticket {st.Spec.Name}: a code was issued after the ticket ended");
                     break;

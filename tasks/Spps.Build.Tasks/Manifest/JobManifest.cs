@@ -38,5 +38,5 @@ public sealed record MHsmSpec(string Uuid, string? Fingerprint, SourceLocation L
 /// <summary>new_hsmtask_ticket: one action on one device for up to MaxDevice devices (-1 = unlimited).</summary>
 public sealed record TicketRequest(string Name, string Device, string Action, long MaxDevice, SourceLocation Location)
 {
-    public Spps.Core.Protocol.TicketSpec Spec => new(Name, Device, Spps.Core.Domain.ProgrammingAction.Parse(Action, what => new SppsException(TaskErrorCodes.ManifestInvalidValue, $"The action must be {what}.", Location)), MaxDevice);
+    public Spps.Core.Protocol.TicketSpec Spec => new(Name, Device, Spps.Core.Domain.ProgrammingAction.ParseTicketed(Action, what => new SppsException(TaskErrorCodes.ManifestInvalidValue, $"The action must be {what}.", Location)), MaxDevice);
 }

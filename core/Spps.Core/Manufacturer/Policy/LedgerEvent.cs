@@ -55,3 +55,15 @@ public sealed record TicketEnded(TicketId Ticket, long Count, string ChainHead, 
     /// <summary>The mode as files and certifiers spell it.</summary>
     public string ModeName => Mode == TicketEndMode.Ended ? "ended" : "terminated";
 }
+
+/// <summary>
+/// The ticket was removed from the M-HSM (remove_hsm_tickets) after its end record: it no longer shows in
+/// list_all_hsm_tickets. <paramref name="Forced"/> when it was still active (codes left, or reserved and never
+/// loaded) and -force made the removal end it; <paramref name="CodesLost"/> is how many codes that gave up
+/// (-1: an unlimited ticket). The OE's status check reports a forced removal.
+/// </summary>
+public sealed record TicketRemoved(TicketId Ticket, bool Forced, long CodesLost) : LedgerEvent(Ticket)
+{
+    public const string TypeName = "remove";
+    public override string Type => TypeName;
+}

@@ -29,6 +29,8 @@ public static class TicketPolicy
 {
     public static IssueDecision Decide(TicketState? state, IssueRequest request)
     {
+        if (!request.Action.NeedsAuthorizationCode)
+            return new IssueDecision.Refuse(PolicyErrors.NoCodeForReadOnly(request.Action));
         if (state is null || !state.Loaded)
             return new IssueDecision.Refuse(PolicyErrors.NotLoaded(request.Ticket));
         var load = state.Load!;
@@ -65,6 +67,15 @@ public static class TicketPolicy
     public static TicketEndMode? EndMode(TicketState state, bool terminate) =>
         state.Ended ? null : !state.Unlimited && state.Left == 0 ? TicketEndMode.Ended : terminate ? TicketEndMode.Terminated : TicketEndMode.Ended;
 
+    /// <summary>
+    /// Whether a ticket is still active: not ended, and with codes left (or unlimited), including a ticket
+    /// reserved by a reply whose job was never loaded. Removing it, or swapping the M-HSM, loses those codes.
+    /// </summary>
+    public static bool IsActive(TicketState state) => !state.Ended && (state.Unlimited || state.Left > 0);
+
+    /// <summary>How many codes removing the ticket now gives up: 0 for a finished one, -1 for an unlimited one.</summary>
+    public static long CodesLostByRemoval(TicketState state) => !IsActive(state) ? 0 : state.Unlimited ? -1 : state.Left;
+
     /// <summary>The tickets that still have codes, which block an end without -terminate.</summary>
     public static IReadOnlyList<TicketState> WithCodesLeft(IEnumerable<TicketState> states) =>
         states.Where(s => !s.Ended && !s.Unlimited && s.Left > 0).ToList();
@@ -73,6 +84,9 @@ public static class TicketPolicy
 /// <summary>Every refusal of the ticket policy, with its code and message in one place.</summary>
 public static class PolicyErrors
 {
+    public static SppsException NoCodeForReadOnly(ProgrammingAction action) =>
+        new(ErrorCodes.ActionNotAuthorized, $"{action} only reads the device: it needs no authorization code, and the M-HSM issues none for it.");
+
     public static SppsException NotLoaded(TicketId ticket) =>
         new(ErrorCodes.TicketNotActive, $"Ticket {ticket} is not loaded into this M-HSM.");
 
@@ -90,6 +104,17 @@ public static class PolicyErrors
 
     public static SppsException Overbuild(TicketState state, Dsn dsn) =>
         new(ErrorCodes.Overbuild, $"Ticket {state.Name} has no authorization codes left ({state.Issued} of {state.MaxDevice} used): device {dsn} is refused.");
+
+    public static SppsException TicketsActive(IEnumerable<TicketState> active) =>
+        new(ErrorCodes.TicketsActive, "Refused: these tickets are still active, and removing them loses their authorization codes: " +
+            string.Join("; ", active.Select(s => $"{s.Name} ({s.Id.Display}) of job {s.Load?.Job ?? s.Reservation?.Job}: {Lost(s)}")) +
+            ". End their job first (open its project; get_job_status -job_status_file FILE; complete_prog_job [-terminate] -job_status_file FILE), " +
+            "or add -force to remove them anyway: the codes left are lost, and the OE's status check will show the forced removal.");
+
+    /// <summary>What removing an active ticket gives up, in words.</summary>
+    public static string Lost(TicketState s) => !s.Loaded
+        ? $"reserved for a job never loaded here, {(s.Unlimited ? "unlimited" : s.MaxDevice.ToString(System.Globalization.CultureInfo.InvariantCulture))} code(s); that job could never be loaded"
+        : s.Unlimited ? $"{s.Issued} issued, unlimited codes left" : $"{s.Issued} issued, {s.Left} of {s.MaxDevice} code(s) left";
 
     public static SppsException CodesRemain(IEnumerable<TicketState> open) =>
         new(ErrorCodes.CodesRemain, $"Authorization codes remain ({string.Join(", ", open.Select(s => $"{s.Name}: {s.Left} left"))}). Finish production, or add -terminate to end the job early.");

@@ -13,8 +13,12 @@ public sealed record TicketState(
 {
     public static TicketState Empty(TicketId id) => new(id, null, null, null, []);
 
+    /// <summary>Set once remove_hsm_tickets removed the ticket (always after its end record).</summary>
+    public TicketRemoved? Removal { get; init; }
+
     public bool Loaded => Load is not null;
     public bool Ended => End is not null;
+    public bool Removed => Removal is not null;
     public long Issued => Devices.Count;
     public long MaxDevice => Load?.MaxDevice ?? Reservation?.MaxDevice ?? 0;
     public bool Unlimited => MaxDevice < 0;
@@ -32,6 +36,7 @@ public sealed record TicketState(
         TicketLoaded l => this with { Load = l },
         CodeIssued i => this with { Devices = Devices.Add(i.Dsn) },
         TicketEnded end => this with { End = end },
+        TicketRemoved removed => this with { Removal = removed },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown ledger event"),
     };
 }
