@@ -21,6 +21,8 @@ step() { printf '\n== %s\n' "$*"; }
 send() { cp "$work/$1/$3" "$work/$2/$3"; echo "   ($3: $1 -> $2)"; }
 
 mkdir -p "$work/oe" "$work/cm"
+# The simulated silicon vendor is a third party: its home is in neither site (docs/device.md).
+export SPPS_SIM_VENDOR="$work/sim-vendor"
 cp "$repo"/templates/tutorial/oe/*.tcl "$work/oe/"
 cp "$repo"/templates/tutorial/cm/*.tcl "$work/cm/"
 echo "Sites: OE in $work/oe, CM in $work/cm"

@@ -19,12 +19,22 @@ public static class CommandLineFactory
         AddScriptCommands(parent, (env, _) => open(env), projectHelp);
 
     /// <summary>As above, for command sets that present through the host's output (e.g. live progress).</summary>
-    public static void AddScriptCommands(Command parent, Func<SppsEnvironment, HostOutput, CommandSet> open, string projectHelp)
+    public static void AddScriptCommands(Command parent, Func<SppsEnvironment, HostOutput, CommandSet> open, string projectHelp) =>
+        AddScriptCommands(parent, (env, output, _) => open(env, output), projectHelp);
+
+    /// <summary>As above, for command sets that stop cleanly on Ctrl-C or SIGTERM (the token is cancelled, the work in flight finishes).</summary>
+    public static void AddScriptCommands(Command parent, Func<SppsEnvironment, HostOutput, CancellationToken, CommandSet> open, string projectHelp)
     {
         using var env = SppsEnvironment.FromProcess(_ => { });
-        foreach (var spec in open(env, new HostOutput(true, TextWriter.Null, TextWriter.Null)).Commands)
+        foreach (var spec in open(env, new HostOutput(true, TextWriter.Null, TextWriter.Null), CancellationToken.None).Commands)
             parent.Subcommands.Add(Build(spec, open, projectHelp));
     }
+
+    /// <summary>
+    /// How long Ctrl-C or SIGTERM waits for a command to stop by itself before the process ends anyway: long
+    /// enough for the devices being programmed to finish, so none is left half-programmed.
+    /// </summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromMinutes(10);
 
     /// <summary>Runs a command body with the host's error handling and output conventions.</summary>
     public static int Run(bool json, string commandName, Func<SppsEnvironment, HostOutput, CommandResult> body)
@@ -59,7 +69,7 @@ public static class CommandLineFactory
     public static int Invoke(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
-        if (parse.Errors.Count == 0) return parse.Invoke();
+        if (parse.Errors.Count == 0) return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = StopGrace });
         var error = ParseError(parse);
         Console.Error.WriteLine(error.ToString());
         Console.Error.WriteLine($"Run '{root.Name} --help' (or '{root.Name} COMMAND --help') for usage.");
@@ -84,7 +94,7 @@ public static class CommandLineFactory
         return new SppsException(ErrorCodes.InvalidOptionValue, string.Join(" ", parse.Errors.Select(e => e.Message)));
     }
 
-    private static Command Build(CommandSpec spec, Func<SppsEnvironment, HostOutput, CommandSet> open, string projectHelp)
+    private static Command Build(CommandSpec spec, Func<SppsEnvironment, HostOutput, CancellationToken, CommandSet> open, string projectHelp)
     {
         var command = new Command(spec.Name.Replace('_', '-'), spec.Summary);
         if (spec.Name.Contains('_')) command.Aliases.Add(spec.Name);
@@ -106,9 +116,10 @@ public static class CommandLineFactory
             command.Options.Add(option);
             options.Add((o, option));
         }
-        command.SetAction(parse => Run(parse.GetValue(json), spec.Name, (env, output) =>
+        // Task.Run: the invocation must be under way when Ctrl-C arrives, or System.CommandLine ends the process at once.
+        command.SetAction((parse, cancel) => Task.Run(() => Run(parse.GetValue(json), spec.Name, (env, output) =>
         {
-            var set = open(env, output);
+            var set = open(env, output, cancel);
             var values = new Dictionary<string, string?>(StringComparer.Ordinal);
             foreach (var (o, option) in options)
             {
@@ -120,7 +131,7 @@ public static class CommandLineFactory
             if (project is not null) set.Execute("close_project", new Dictionary<string, string?> { ["save"] = "TRUE" });
             if (set is IDisposable disposable) disposable.Dispose();
             return result;
-        }));
+        }), CancellationToken.None));
         return command;
     }
 }

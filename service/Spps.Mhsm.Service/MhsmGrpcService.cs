@@ -87,7 +87,8 @@ public sealed class MhsmGrpcService(ServiceState state, ILogger<MhsmGrpcService>
     private Station Authenticate(ServerCallContext context)
     {
         var http = context.GetHttpContext();
-        return http.Request.IsHttps ? state.Authorizer!.Authenticate(http.Connection.ClientCertificate) : Station.Local;
+        if (http.Request.IsHttps) return state.Authorizer!.Authenticate(http.Connection.ClientCertificate);
+        return LocalPeers.RefusalOf(http) is { } why ? throw StationAuthorizer.Refuse(why) : Station.Local;
     }
 
     private Task<T> Guarded<T>(Func<T> work)

@@ -24,7 +24,8 @@ public sealed record ServeOptions(
     string? CrlPath,
     Uri? Metrics,
     LogLevel LogLevel = LogLevel.Information,
-    string? StateDirectory = null);
+    string? StateDirectory = null,
+    string? AllowGroup = null);
 
 /// <summary>
 /// Runs the M-HSM service (spps-station mhsm serve) on Kestrel until stopped: gRPC over HTTP/2 on each Unix
@@ -62,6 +63,7 @@ public static class MhsmServiceHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(state);
         builder.Services.AddGrpc(o => o.EnableDetailedErrors = false);
+        var peers = new LocalPeers(options.AllowGroup);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -69,7 +71,11 @@ public static class MhsmServiceHost
             {
                 if (address.IsUnix)
                 {
-                    kestrel.ListenUnixSocket(address.SocketPath!, l => l.Protocols = HttpProtocols.Http2);
+                    kestrel.ListenUnixSocket(address.SocketPath!, l =>
+                    {
+                        l.Protocols = HttpProtocols.Http2;
+                        l.Use(peers.Middleware);
+                    });
                     continue;
                 }
                 foreach (var ip in Addresses(address.Host!))
@@ -107,9 +113,11 @@ public static class MhsmServiceHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Spps.Mhsm.Service");
         try
         {
-            await app.StartAsync(stop);
-            foreach (var unix in options.Listen.Where(a => a.IsUnix))
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(unix.SocketPath!, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // The socket is born with its final mode (0600, or 0660 for --allow-group): no moment when others may connect.
+            var mask = OperatingSystem.IsWindows() ? 0 : umask(options.AllowGroup is null ? 0x7F /* 0177 */ : 0x4F /* 0117 */);
+            try { await app.StartAsync(stop); }
+            finally { if (!OperatingSystem.IsWindows()) umask(mask); }
+            foreach (var unix in options.Listen.Where(a => a.IsUnix)) peers.GrantGroup(unix.SocketPath!);
             log.LogInformation("M-HSM {Uuid} serving on {Addresses} as replica {Replica}", mhsm.Uuid, string.Join(", ", options.Listen), state.Replica);
             say($"M-HSM {mhsm.Uuid} serving authorization codes on {string.Join(", ", options.Listen)} (Ctrl-C or SIGTERM to stop).");
             try { await Task.Delay(Timeout.Infinite, stop); }
@@ -155,4 +163,7 @@ public static class MhsmServiceHost
         if (host == "localhost") return [IPAddress.Loopback];
         return Dns.GetHostAddresses(host);
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    private static extern int umask(int mask);
 }

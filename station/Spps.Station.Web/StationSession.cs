@@ -27,7 +27,7 @@ public sealed class StationSession(IStationBackend backend)
 
     public sealed record DeviceRow(string Location, string Board, string State, string? Dsn, string? Message, string? Code, string? Title);
     public sealed record Refusal(string Time, string Board, string Code, string Title, string Message);
-    public sealed record RunCounts(string Action, int Total, int Done, int Passed, int Failed, bool Running);
+    public sealed record RunCounts(string Action, int Total, int Done, int Passed, int Failed, bool Running, bool Stopped = false);
 
     public IStationBackend Backend => backend;
     public int Listeners { get { lock (_gate) return _listeners.Count; } }
@@ -101,7 +101,7 @@ public sealed class StationSession(IStationBackend backend)
             catch (Exception e) when (e is not OutOfMemoryException) { Log($"error SPPS9999: internal error ({e.GetType().Name}: {e.Message})"); }
             finally
             {
-                lock (_gate) _counts = _counts with { Running = false };
+                lock (_gate) _counts = _counts with { Running = false, Stopped = stop.IsCancellationRequested };
                 _backendGate.Release();
                 Publish(new { type = "finished", run = _counts, job = SafeJob() });
             }

@@ -37,8 +37,9 @@ internal static class MhsmCommands
         var crl = new Option<string>("--crl") { Description = "the site CRL, re-read when it changes (default: SPPS_HOME/site/site.crl)" };
         var metrics = new Option<string>("--metrics") { Description = "http://HOST:PORT to serve /metrics (Prometheus text) and /healthz on" };
         var verbose = new Option<bool>("--verbose") { Description = "log every code issued (JSON lines on stderr)" };
+        var allowGroup = new Option<string>("--allow-group") { Description = "also answer local processes of this group on the Unix socket (made 0660); by default only this user's (0600)" };
         var serve = new Command("serve", "Serve authorization codes over gRPC until Ctrl-C or SIGTERM (calls in flight finish first). " +
-            "Several replicas may serve one M-HSM when they share its HSM and a PostgreSQL ledger (SPPS_LEDGER).") { listen, credentials, crl, metrics, verbose };
+            "Several replicas may serve one M-HSM when they share its HSM and a PostgreSQL ledger (SPPS_LEDGER).") { listen, credentials, crl, metrics, verbose, allowGroup };
         serve.SetAction(parse =>
         {
             var output = new HostOutput(false, Console.Out, Console.Error);
@@ -64,7 +65,7 @@ internal static class MhsmCommands
                 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
                 using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
                 var options = new ServeOptions(addresses, creds is null ? null : env.Resolve(creds), crlPath, metricsUri, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
-                    Path.Combine(env.Home, "mhsm", m.Uuid));
+                    Path.Combine(env.Home, "mhsm", m.Uuid), parse.GetValue(allowGroup));
                 MhsmServiceHost.RunAsync(m, options, output.Line, stop.Token).GetAwaiter().GetResult();
                 return ExitCodes.Success;
             }

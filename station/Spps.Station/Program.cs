@@ -15,10 +15,11 @@ var root = new RootCommand("spps-station — FlashPro Express for secure product
 var scriptFile = new Argument<string>("file") { Description = "FlashPro Express script (.tcl), or - to read commands from standard input (a console on a terminal)" };
 var scriptProgrammer = new Option<string[]>("--programmer") { Description = "programmer for run_selected_actions, e.g. sim:./boards (instead of SPPS_PROGRAMMER); repeat for gang programming", AllowMultipleArgumentsPerToken = false };
 var script = new Command("script", "Run a FlashPro Express Tcl script; relative paths resolve against the current directory.") { scriptFile, scriptProgrammer };
-script.SetAction((parse, cancel) => Task.FromResult(ScriptRunner.RunHosted(parse.GetValue(scriptFile)!,
+// Task.Run: the invocation must be under way when Ctrl-C arrives, or System.CommandLine ends the process at once.
+script.SetAction((parse, cancel) => Task.Run(() => ScriptRunner.RunHosted(parse.GetValue(scriptFile)!,
     (env, output) => new FlashProCommands(env, cancel) { Progress = StationConsoleProgress.For(output) },
     SiteOptions.Resolve(Environment.GetEnvironmentVariable,
-        programmer: parse.GetValue(scriptProgrammer) is { Length: > 0 } programmers ? string.Join(';', programmers) : null))));
+        programmer: parse.GetValue(scriptProgrammer) is { Length: > 0 } programmers ? string.Join(';', programmers) : null)), CancellationToken.None));
 root.Subcommands.Add(script);
 
 var sim = new Command("sim", "Simulated boards of the reference device family (programmer sim:DIR).");
@@ -121,7 +122,7 @@ ui.SetAction(parse =>
 });
 root.Subcommands.Add(ui);
 
-CommandLineFactory.AddScriptCommands(root, (env, output) => new FlashProCommands(env) { Progress = StationConsoleProgress.For(output) }, "the job project (.pro) to open");
+CommandLineFactory.AddScriptCommands(root, (env, output, cancel) => new FlashProCommands(env, cancel) { Progress = StationConsoleProgress.For(output) }, "the job project (.pro) to open");
 return CommandLineFactory.Invoke(root, args);
 
 static IVirtualBoardFarm Farm(SppsEnvironment env) =>

@@ -52,16 +52,7 @@ public sealed class TrustAttackTests
     [Fact]
     public void A_root_written_into_the_ledger_load_records_is_refused()
     {
-        using var t = new Tutorial();
-        t.RunUntilJobLoaded();
-        var vendor = t.Cm.PathOf("cm-vendor");
-        t.Cm.Station("sim", "create-boards", "--dir", "fake", "--count", "1", "--vendor", vendor).ShouldSucceed();
-        var root = Convert.ToBase64String(File.ReadAllBytes(RootCertificates(vendor).Single()));
-
-        RewriteLedger(Cm.Ledger(t.Cm), data =>
-        {
-            if (data["vendor_roots"] is JArray roots) roots.Add(root);
-        });
+        using var t = JobWithTheCmRootInItsLedger();
 
         var run = t.CmScript("FlashProExpress_Run_Program", "fake");
         run.ShouldFail(4, "SPPS4011");
@@ -76,7 +67,19 @@ public sealed class TrustAttackTests
     [Fact]
     public void A_ledger_rewritten_to_trust_another_vendor_is_caught_by_the_OE()
     {
-        using var t = new Tutorial();
+        using var t = JobWithTheCmRootInItsLedger();
+
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
+        var report = t.OeScript("JobManager_Check_Job_End_Status");
+        report.ShouldFail(3, "SPPS4014");
+        Assert.Contains("trusts other silicon vendors than the job named", report.All);
+    }
+
+    /// <summary>A loaded job, a board made by the CM's own vendor in <c>fake</c>, and the ledger's load records rewritten to trust that vendor.</summary>
+    private static Tutorial JobWithTheCmRootInItsLedger()
+    {
+        var t = new Tutorial();
         t.RunUntilJobLoaded();
         var vendor = t.Cm.PathOf("cm-vendor");
         t.Cm.Station("sim", "create-boards", "--dir", "fake", "--count", "1", "--vendor", vendor).ShouldSucceed();
@@ -85,12 +88,7 @@ public sealed class TrustAttackTests
         {
             if (data["vendor_roots"] is JArray roots) roots.Add(root);
         });
-
-        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
-        Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
-        var report = t.OeScript("JobManager_Check_Job_End_Status");
-        report.ShouldFail(3, "SPPS4014");
-        Assert.Contains("trusts other silicon vendors than the job named", report.All);
+        return t;
     }
 
     /// <summary>Edits every record's data, then recomputes each hash and the prev/tprev links that name it.</summary>

@@ -52,6 +52,8 @@ internal static class AuthCodeBench
         using var cm = new ManufacturerSite(root, Arg(args, "hsm"), Arg(args, "vendor-home"));
         var fsync = References.FsyncRateMedian(Path.Combine(cm.Home, "mhsm"));
         Result(new JObject { ["kind"] = "fsync", ["label"] = label, ["median"] = fsync.Median, ["runs"] = new JArray(fsync.Runs) });
+        var moves = References.ObjectMoveRateMedian(cm.Fp.Mhsm.Hsm);
+        Result(new JObject { ["kind"] = "object-moves", ["label"] = label, ["median"] = moves.Median, ["runs"] = new JArray(moves.Runs) });
 
         oe.SmallDesign("d");
         oe.Jm.Run("init_bitstream", ("data_name", "d"), ("bitstream_name", "bs_dfk"), ("features", "SECURITY"), ("auth_keymode", "DFK"));

@@ -61,7 +61,7 @@ internal static class Breakdown
         });
         hsm.Destroy(e1);
         hsm.Destroy(e2);
-        var lot = hsm.FindKey("dfk/" + cm.FactoryLot)!;
+        var lot = hsm.FindKey(TicketKeys.FactoryKeyLabel(cm.DfkSignerId, cm.FactoryLot))!;
         Step("HSM: DFK K_dev (2 × HKDF) + wrap KIP + destroy", i =>
         {
             var fk = hsm.Derive(new KeyHkdf(lot, [], "bench-fk"u8.ToArray()), new KeySpec("session/dfk", KeyKind.Aes256, KeyUsage.Derive, Persistent: false));

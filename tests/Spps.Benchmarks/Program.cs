@@ -24,7 +24,8 @@ try
 }
 catch (Exception e)
 {
-    Console.Error.WriteLine($"spps-bench {string.Join(' ', args.Take(1))}: {e}");
+    // A benchmark is a developer's tool: the stack says where a failure came from.
+    Console.Error.WriteLine($"spps-bench {string.Join(' ', args.Take(1))}: {e}\n{e.StackTrace}");
     return 1;
 }
 

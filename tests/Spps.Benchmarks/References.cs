@@ -115,6 +115,35 @@ internal static partial class References
         }
     }
 
+    /// <summary>
+    /// The HSM's raw object-update rate: what moving the HSM-held count marker costs, i.e. create one
+    /// persistent key and destroy the previous one, through the real plugin, for <paramref name="seconds"/>.
+    /// </summary>
+    public static double ObjectMoveRate(Spps.Contracts.Hsm.IHsm hsm, double seconds = 1)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        Spps.Contracts.Hsm.IKeyHandle Marker(long n) => hsm.Generate(new Spps.Contracts.Hsm.KeySpec($"bench/{run}/marker/{n}",
+            Spps.Contracts.Hsm.KeyKind.Aes256, Spps.Contracts.Hsm.KeyUsage.Mac, Persistent: true));
+        var previous = Marker(0);
+        long n = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            var next = Marker(++n);
+            hsm.Destroy(previous);
+            previous = next;
+        }
+        var rate = n / sw.Elapsed.TotalSeconds;
+        hsm.Destroy(previous);
+        return rate;
+    }
+
+    public static (double Median, double[] Runs) ObjectMoveRateMedian(Spps.Contracts.Hsm.IHsm hsm, int runs = 5, double seconds = 1)
+    {
+        var values = Enumerable.Range(0, runs).Select(_ => ObjectMoveRate(hsm, seconds)).ToArray();
+        return (Util.Median(values), values);
+    }
+
     /// <summary>Median of <paramref name="runs"/> one-second fsync-rate runs.</summary>
     public static (double Median, double[] Runs) FsyncRateMedian(string directory, int runs = 5, double seconds = 1)
     {

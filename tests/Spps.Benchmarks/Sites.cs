@@ -57,6 +57,7 @@ internal sealed class ManufacturerSite : IDisposable
         var farm = (IVirtualBoardFarm)Env.Plugins.ProgrammerProvider("sim");
         var db = farm.ExportFactoryKeyDatabase(vendorHome, transport, mhsm.Uuid);
         FactoryLot = (string)JObject.Parse(db)["lot"]!;
+        DfkSignerId = Spps.Core.Domain.SiliconTrust.SignerId(Convert.FromBase64String((string)JObject.Parse(db)["signer"]!));
         var dbPath = Path.Combine(Work, "dfk-db.json");
         File.WriteAllText(dbPath, db);
         Fp.Run("import_dfk_db", ("file", dbPath));
@@ -66,6 +67,7 @@ internal sealed class ManufacturerSite : IDisposable
     public string Work { get; }
     public string VendorHome { get; }
     public string FactoryLot { get; }
+    public string DfkSignerId { get; }
     public SppsEnvironment Env { get; }
     public FlashProCommands Fp { get; }
 

@@ -34,6 +34,9 @@ public sealed record Tool(string Dll)
         info.ArgumentList.Add(Dll);
         foreach (var a in arguments) info.ArgumentList.Add(a);
         info.Environment["SPPS_HOME"] = home;
+        // The simulated silicon vendor, a third party: beside the sites' homes, shared by the OE and the CM of one test.
+        info.Environment["SPPS_SIM_VENDOR"] = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(home))!, "sim-vendor");
+        info.Environment.Remove("SPPS_SILICON_VENDORS");
         foreach (var name in new[] { "SPPS_PROGRAMMER", "SPPS_PLUGIN_PATH", "SPPS_HSM_PASSPHRASE", "SPPS_HSM_PASSPHRASE_FILE", "SPPS_UI_TOKEN" })
             info.Environment.Remove(name);
         return info;

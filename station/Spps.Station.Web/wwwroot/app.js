@@ -84,7 +84,7 @@ function renderRun(run) {
   $("run").disabled = running; $("stop").disabled = !running;
   $("progress").max = Math.max(1, run.total); $("progress").value = run.done;
   $("progress-text").textContent = run.action
-    ? `${run.action} ${run.done}/${run.total} · ${run.passed} passed · ${run.failed} failed${running ? "" : " · finished"}`
+    ? `${run.action} ${run.done}/${run.total} · ${run.passed} passed · ${run.failed} failed${running ? "" : run.stopped ? " · stopped" : " · finished"}`
     : "Idle.";
 }
 
