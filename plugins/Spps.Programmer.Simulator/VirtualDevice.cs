@@ -27,6 +27,10 @@ internal sealed class VirtualDevice : IDisposable
 
     /// <param name="board">the device's identity and non-volatile state</param>
     /// <param name="save">writes the board file (atomically) after a non-volatile change</param>
+    /// <summary>How long programming takes once the whole bitstream is in: SPPS_SIM_PROGRAM_MS (0 to 600000, default 0).</summary>
+    private static readonly TimeSpan ProgramTime =
+        int.TryParse(Environment.GetEnvironmentVariable("SPPS_SIM_PROGRAM_MS"), out var ms) && ms is > 0 and <= 600_000 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero;
+
     public VirtualDevice(BoardFile board, Action save)
     {
         _board = board;
@@ -180,6 +184,8 @@ internal sealed class VirtualDevice : IDisposable
                 _lastResult = same ? "VERIFIED" : "MISMATCH";
                 return same ? Ok([]) : Fail(MailboxStatus.VerifyMismatch, "device content differs from the bitstream");
             }
+            // Real silicon takes its time to program; SPPS_SIM_PROGRAM_MS lets a simulated one take it too.
+            if (ProgramTime > TimeSpan.Zero) Thread.Sleep(ProgramTime);
             var state = _board.State;
             state.Programmed = true;
             state.Design = session.Design;

@@ -8,17 +8,19 @@ namespace Spps.Ui.Tests;
 /// <summary>
 /// An operator stops a long production: STOP in the browser, Ctrl-C (SIGINT) at the console. The devices in
 /// flight finish, the others are not started and use no code, nothing is half-programmed, and a second run
-/// finishes the job.
+/// finishes the job. Each simulated device takes <see cref="ProgramMilliseconds"/> to program, as silicon
+/// does, so a run of <see cref="Devices"/> lasts minutes unless it is stopped.
 /// </summary>
 public sealed class StopTests
 {
     private const int Devices = 600;
+    private const string ProgramMilliseconds = "1000";
 
     [Fact]
     public void STOP_in_the_browser_stops_the_run_and_spends_no_code_on_boards_not_started()
     {
         using var site = new Production(Devices);
-        using var server = new UiServer(site.Cm, site.CmHome, "--programmer", "sim:boards");
+        using var server = new UiServer(site.Cm, site.CmHome, new Dictionary<string, string> { ["SPPS_SIM_PROGRAM_MS"] = ProgramMilliseconds }, "--programmer", "sim:boards");
         using var browser = UiServer.Browser();
         try
         {
@@ -56,6 +58,7 @@ public sealed class StopTests
         using var site = new Production(Devices);
         Tool.Station.Succeed(site.Cm, site.CmHome, "set-programming-action", "--project", site.ProjectFile, "--action", "PROGRAM");
         var info = Tool.Station.Info(site.Cm, site.CmHome, ["run-selected-actions", "--project", site.ProjectFile, "--programmer", "sim:boards", "--parallel", "1"]);
+        info.Environment["SPPS_SIM_PROGRAM_MS"] = ProgramMilliseconds;
         using var run = Process.Start(info)!;
         var firstBoard = new TaskCompletionSource();
         var output = new System.Text.StringBuilder();

@@ -10,9 +10,16 @@ public sealed class UiServer : IDisposable
     private readonly Process _process;
     private readonly System.Text.StringBuilder _output = new();
 
-    public UiServer(string folder, string home, params string[] arguments)
+    public UiServer(string folder, string home, params string[] arguments) : this(folder, home, new Dictionary<string, string>(), arguments)
     {
-        _process = Process.Start(Tool.Station.Info(folder, home, ["ui", "--listen", "http://127.0.0.1:0", .. arguments]))!;
+    }
+
+    /// <param name="environment">Extra variables for the server process (e.g. SPPS_SIM_PROGRAM_MS).</param>
+    public UiServer(string folder, string home, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var info = Tool.Station.Info(folder, home, ["ui", "--listen", "http://127.0.0.1:0", .. arguments]);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        _process = Process.Start(info)!;
         var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.OutputDataReceived += (_, e) =>
         {
