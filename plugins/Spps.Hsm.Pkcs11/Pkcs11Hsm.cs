@@ -72,22 +72,26 @@ internal sealed class Pkcs11Hsm : IHsm
     public IKeyHandle? FindKey(string label)
     {
         ArgumentNullException.ThrowIfNull(label);
-        if (_persistent.TryGetValue(label, out var cached) && !cached.Destroyed)
-        {
-            // Another session or process may have destroyed it since: one label lookup on the token confirms the cached handle.
-            var objects = Token("FindKey", session => session.FindAllObjects(
-                [_module.Factories.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, true), _module.Factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, label)]));
-            if (objects.Any(o => o.ObjectId == cached.Object.ObjectId)) return cached;
-            if (objects.Count == 0)
-            {
-                cached.MarkDestroyed();
-                _persistent.TryRemove(new KeyValuePair<string, Pkcs11Key>(label, cached));
-                return null;
-            }
-        }
+        if (_persistent.TryGetValue(label, out var cached) && !cached.Destroyed) return cached;
         var found = Token("FindKey", session => Locate(session, label));
         if (found is null) return null;
         return _persistent.AddOrUpdate(label, found, (_, existing) => existing.Destroyed ? found : existing);
+    }
+
+    public IKeyHandle? FindKeyNow(string label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        // One label lookup on the token: another session or process may have destroyed the key since it was cached.
+        var objects = Token("FindKeyNow", session => session.FindAllObjects(
+            [_module.Factories.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, true), _module.Factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, label)]));
+        if (_persistent.TryGetValue(label, out var cached) && !cached.Destroyed)
+        {
+            if (objects.Any(o => o.ObjectId == cached.Object.ObjectId)) return cached;
+            // Its object is gone (perhaps replaced by another under the same label): the cached handle is stale.
+            cached.MarkDestroyed();
+            _persistent.TryRemove(new KeyValuePair<string, Pkcs11Key>(label, cached));
+        }
+        return objects.Count == 0 ? null : FindKey(label);
     }
 
     public IKeyHandle Generate(KeySpec spec)

@@ -38,6 +38,9 @@ internal sealed class SoftwareHsm : IHsm
         return _persistent.GetOrAdd(label, key);
     }
 
+    // The store is a folder of files: checking it is one stat, so FindKey already asks it on every cached hit.
+    public IKeyHandle? FindKeyNow(string label) => FindKey(label);
+
     public IKeyHandle Generate(KeySpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

@@ -18,8 +18,14 @@ public interface IHsm : IDisposable
     /// <summary>Identity of this HSM.</summary>
     HsmInfo Info { get; }
 
-    /// <summary>Finds a persistent key by label, or null.</summary>
+    /// <summary>Finds a persistent key by label, or null. May answer from this instance's handle cache.</summary>
     IKeyHandle? FindKey(string label);
+
+    /// <summary>
+    /// Finds a persistent key by label as the HSM holds it now, or null: never from a cache, so a key another
+    /// process or instance destroyed is not found. For state other processes change (the M-HSM's count marker).
+    /// </summary>
+    IKeyHandle? FindKeyNow(string label);
 
     /// <summary>Generates a key inside the HSM.</summary>
     IKeyHandle Generate(KeySpec spec);

@@ -153,12 +153,13 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     /// </summary>
     public void CheckCount(TicketId ticket, string name, long ledgerCount)
     {
-        if (Hsm.FindKey(CountLabel(ticket, ledgerCount)) is not null) return;
+        // FindKeyNow: another station's process may have moved (destroyed) the marker this process saw last.
+        if (Hsm.FindKeyNow(CountLabel(ticket, ledgerCount)) is not null) return;
         // Behind by one: this or another station committed a record and its marker move has not run yet (or
         // crashed). Several stations may each have one record in that window.
         for (var behind = 1; behind <= LagAllowed && ledgerCount - behind >= 0; behind++)
         {
-            if (Hsm.FindKey(CountLabel(ticket, ledgerCount - behind)) is not { } lagging) continue;
+            if (Hsm.FindKeyNow(CountLabel(ticket, ledgerCount - behind)) is not { } lagging) continue;
             Marker(ticket, ledgerCount);
             Hsm.Destroy(lagging);
             return;
