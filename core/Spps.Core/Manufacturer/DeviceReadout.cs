@@ -50,13 +50,9 @@ public static class DeviceReadout
                 ? Info(port, chip, device, idcode, state)
                 : VerifyDigest(port, device, bitstream, idcode, state);
         }
-        catch (SppsException e)
+        catch (Exception e) when (BoardResult.IsBoardFailure(e))
         {
-            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
-        }
-        catch (IOException e)
-        {
-            return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
+            return BoardResult.Failure(port.Location, dsn, action, e);
         }
         finally
         {

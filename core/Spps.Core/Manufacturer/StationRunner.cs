@@ -11,6 +11,17 @@ public sealed record BoardResult(string Location, string? Dsn, ProgrammingAction
     DeviceReading? Reading = null)
 {
     public bool Failed => !Succeeded && !Skipped;
+
+    /// <summary>Whether an exception is one board's failure (that board's result; the others go on) rather than the run's.</summary>
+    public static bool IsBoardFailure(Exception e) => e is SppsException or IOException;
+
+    /// <summary>One board's failure as its result: an SPPS error with its code, an I/O failure as a device protocol error.</summary>
+    public static BoardResult Failure(string location, string? dsn, ProgrammingAction action, Exception e) => e switch
+    {
+        SppsException spps => new(location, dsn, action, false, spps.Message, spps.Code, null),
+        IOException io => new(location, dsn, action, false, $"I/O failure: {io.Message}", ErrorCodes.DeviceProtocol, null),
+        _ => throw new ArgumentException($"{e.GetType().Name} is not a board failure", nameof(e)),
+    };
 }
 
 /// <summary>
@@ -114,14 +125,9 @@ public sealed class StationRunner(IAuthCodeIssuer mhsm, JobProject project, JobF
             }
             return new BoardResult(port.Location, dsn, action, true, $"{action} succeeded on device {ticket.Spec.Device} (DSN {dsn})" + (coc is null ? "" : $", CoC {coc.Result}"), null, coc);
         }
-        catch (SppsException e)
+        catch (Exception e) when (BoardResult.IsBoardFailure(e))
         {
-            // One board's failure is that board's result; the others go on.
-            return new BoardResult(port.Location, dsn, action, false, e.Message, e.Code, null);
-        }
-        catch (IOException e)
-        {
-            return new BoardResult(port.Location, dsn, action, false, $"I/O failure: {e.Message}", ErrorCodes.DeviceProtocol, null);
+            return BoardResult.Failure(port.Location, dsn, action, e);
         }
         finally
         {
