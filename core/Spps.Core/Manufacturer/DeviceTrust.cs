@@ -9,6 +9,9 @@ namespace Spps.Core.Manufacturer;
 /// </summary>
 public sealed class DeviceTrust(IReadOnlyList<byte[]> roots, string job)
 {
+    // Parsed once: one DeviceTrust serves every device of a ticket (ManufacturerHsm keeps it per ticket).
+    private readonly X509Certificate2[] _roots = roots.Select(X509CertificateLoader.LoadCertificate).ToArray();
+
     public void CheckGenuine(DeviceEvidence e)
     {
         if (e.Certificate is null)
@@ -21,19 +24,11 @@ public sealed class DeviceTrust(IReadOnlyList<byte[]> roots, string job)
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            var trusted = roots.Select(X509CertificateLoader.LoadCertificate).ToList();
-            try
-            {
-                chain.ChainPolicy.CustomTrustStore.AddRange(trusted.ToArray());
-                if (trusted.Count == 0)
-                    throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Job {job} names no silicon-vendor root, so no device is genuine for it: the OE must export the job with its vendors (SPPS_SILICON_VENDORS).");
-                if (!chain.Build(cert))
-                    throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} is not genuine: its certificate does not chain to a silicon-vendor root job {job} names ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}).");
-            }
-            finally
-            {
-                foreach (var root in trusted) root.Dispose();
-            }
+            chain.ChainPolicy.CustomTrustStore.AddRange(_roots);
+            if (_roots.Length == 0)
+                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Job {job} names no silicon-vendor root, so no device is genuine for it: the OE must export the job with its vendors (SPPS_SILICON_VENDORS).");
+            if (!chain.Build(cert))
+                throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} is not genuine: its certificate does not chain to a silicon-vendor root job {job} names ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}).");
             if (cert.GetNameInfo(X509NameType.SimpleName, false) != e.Dsn.Value)
                 throw new SppsException(ErrorCodes.DeviceNotGenuine, $"Device {e.Dsn} presented the certificate of device {cert.GetNameInfo(X509NameType.SimpleName, false)}.");
         }
