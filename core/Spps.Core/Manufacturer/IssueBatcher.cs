@@ -68,7 +68,7 @@ public sealed class IssueBatcher(Ledger ledger, TicketKeys ticketKeys)
             while (_queue.Count > 0 && batch.Count < TicketKeys.LagAllowed) batch.Add(_queue.Dequeue());
         try
         {
-            HashSet<TicketId> counted = [];
+            Dictionary<TicketId, long> counted = [];
             try
             {
                 counted = Commit(batch);
@@ -93,10 +93,13 @@ public sealed class IssueBatcher(Ledger ledger, TicketKeys ticketKeys)
         }
     }
 
-    /// <summary>Decides every request of the batch in one ledger scope and commits the counted ones together.</summary>
-    private HashSet<TicketId> Commit(List<Pending> batch)
+    /// <summary>
+    /// Decides every request of the batch in one ledger scope and commits the counted ones together. Returns each
+    /// counted ticket with the count its marker was checked at, where <see cref="MoveMarkers"/> finds it.
+    /// </summary>
+    private Dictionary<TicketId, long> Commit(List<Pending> batch)
     {
-        var counted = new HashSet<TicketId>();
+        var counted = new Dictionary<TicketId, long>();
         ledger.Locked(() =>
         {
             var markers = new Dictionary<TicketId, SppsException?>();
@@ -113,8 +116,8 @@ public sealed class IssueBatcher(Ledger ledger, TicketKeys ticketKeys)
                 var decision = TicketPolicy.Decide(state, p.Request);
                 if (decision is IssueDecision.Count count)
                 {
+                    counted.TryAdd(count.Event.Ticket, state!.Issued);
                     ledger.Append(count.Event, durable: false);
-                    counted.Add(count.Event.Ticket);
                 }
                 p.Decision = decision;
             }
@@ -145,15 +148,15 @@ public sealed class IssueBatcher(Ledger ledger, TicketKeys ticketKeys)
     /// The HSM's count follows the committed records, once per ticket. A failure here leaves the marker behind,
     /// which the next batch's check repairs (or refuses with SPPS4017 if the ledger went backwards meanwhile).
     /// </summary>
-    private void MoveMarkers(HashSet<TicketId> counted)
+    private void MoveMarkers(Dictionary<TicketId, long> counted)
     {
         if (counted.Count == 0) return;
         try
         {
             ledger.Locked(() =>
             {
-                foreach (var ticket in counted)
-                    if (ledger.Ticket(ticket) is { } state) ticketKeys.CheckCount(ticket, state.Name, state.Issued);
+                foreach (var (ticket, checkedAt) in counted)
+                    if (ledger.Ticket(ticket) is { } state) ticketKeys.MoveCount(ticket, state.Name, checkedAt, state.Issued);
                 return 0;
             });
         }

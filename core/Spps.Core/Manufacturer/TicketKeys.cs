@@ -168,6 +168,23 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
             $"Ticket {name} ({ticket}): the ledger records {ledgerCount} device(s), but the count this M-HSM holds in its HSM differs: the ledger files were restored, truncated or edited. Stop production and keep every file for audit.");
     }
 
+    /// <summary>
+    /// Moves the marker from <paramref name="from"/>, the count this caller last checked, to the ledger's committed
+    /// <paramref name="ledgerCount"/>: one lookup instead of <see cref="CheckCount"/>'s search of the lag window
+    /// (one token search per count on a PKCS#11 HSM). If the marker is not at <paramref name="from"/> (another
+    /// replica moved it meanwhile), it falls back to that full check.
+    /// </summary>
+    public void MoveCount(TicketId ticket, string name, long from, long ledgerCount)
+    {
+        if (from != ledgerCount && ledgerCount - from <= LagAllowed && Hsm.FindKeyNow(CountLabel(ticket, from)) is { } lagging)
+        {
+            Marker(ticket, ledgerCount);
+            Hsm.Destroy(lagging);
+            return;
+        }
+        CheckCount(ticket, name, ledgerCount);
+    }
+
     private void Marker(TicketId ticket, long count) =>
         Hsm.Generate(new KeySpec(CountLabel(ticket, count), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
 

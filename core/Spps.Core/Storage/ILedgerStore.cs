@@ -36,6 +36,7 @@ public interface ILedgerTransaction : IDisposable
     /// <summary>
     /// Appends one record. <paramref name="device"/>, when given, must be new for <paramref name="ticket"/>:
     /// a store that can enforce it (PostgreSQL: a unique index) does, as a second guard behind the ledger's own check.
+    /// A store may hold appends until <see cref="Commit"/> (PostgreSQL sends them all in one statement there).
     /// </summary>
     void Append(long seq, string ticket, string? device, string line);
 

@@ -124,19 +124,28 @@ public sealed class PostgresLedgerStore : ILedgerStore
             return lines;
         });
 
-        public void Append(long seq, string ticket, string? device, string line) => store.Guard(() =>
-        {
-            using var command = new NpgsqlCommand("INSERT INTO spps_ledger (ledger, seq, ticket, device, line) VALUES (@ledger, @seq, @ticket, @device, @line)", connection, transaction);
-            command.Parameters.AddWithValue("ledger", store._ledger);
-            command.Parameters.AddWithValue("seq", seq);
-            command.Parameters.AddWithValue("ticket", ticket);
-            command.Parameters.AddWithValue("device", (object?)device ?? DBNull.Value);
-            command.Parameters.AddWithValue("line", line);
-            return command.ExecuteNonQuery();
-        });
+        // Appends wait here and reach the server together at Commit: one round trip for a whole group commit
+        // (IssueBatcher), not one per record. The unique index still refuses a second count of a device, then.
+        private readonly List<(long Seq, string Ticket, string? Device, string Line)> _appended = [];
+
+        public void Append(long seq, string ticket, string? device, string line) => _appended.Add((seq, ticket, device, line));
 
         public void Commit() => store.Guard(() =>
         {
+            if (_appended.Count > 0)
+            {
+                using var command = new NpgsqlCommand("""
+                    INSERT INTO spps_ledger (ledger, seq, ticket, device, line)
+                    SELECT @ledger, r.seq, r.ticket, r.device, r.line FROM unnest(@seqs, @tickets, @devices, @lines) AS r(seq, ticket, device, line)
+                    """, connection, transaction);
+                command.Parameters.AddWithValue("ledger", store._ledger);
+                command.Parameters.AddWithValue("seqs", _appended.Select(a => a.Seq).ToArray());
+                command.Parameters.AddWithValue("tickets", _appended.Select(a => a.Ticket).ToArray());
+                command.Parameters.Add(new NpgsqlParameter<string?[]>("devices", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = _appended.Select(a => a.Device).ToArray() });
+                command.Parameters.AddWithValue("lines", _appended.Select(a => a.Line).ToArray());
+                command.ExecuteNonQuery();
+                _appended.Clear();
+            }
             transaction.Commit();
             return 0;
         });
