@@ -67,11 +67,10 @@ var exportDfk = new Command("export-dfk-db", "As the simulated silicon vendor, w
 exportDfk.SetAction(parse => CommandLineFactory.Run(parse.GetValue(dfkJson), "sim export-dfk-db", (env, _) =>
 {
     using var flashPro = new FlashProCommands(env);
-    var mhsm = flashPro.Mhsm;
-    var transport = mhsm.Hsm.GetPublicKey(mhsm.Hsm.FindKey(RoleKeys.TransportLabel)!);
+    var (uuid, transport) = flashPro.Station.MhsmTransportKey(); // the M-HSM service's, when SPPS_MHSM is set
     var path = env.Resolve(parse.GetValue(dfkOut)!);
-    Spps.Core.IO.AtomicFile.WriteAllText(path, Farm(env).ExportFactoryKeyDatabase(VendorHome(env, parse.GetValue(dfkVendor)), transport, mhsm.Uuid));
-    return new CommandResult().Say($"Wrote the DFK database for M-HSM {mhsm.Uuid} to {path}.");
+    Spps.Core.IO.AtomicFile.WriteAllText(path, Farm(env).ExportFactoryKeyDatabase(VendorHome(env, parse.GetValue(dfkVendor)), transport, uuid));
+    return new CommandResult().Say($"Wrote the DFK database for M-HSM {uuid} to {path}.");
 }));
 sim.Subcommands.Add(createBoards);
 sim.Subcommands.Add(inspect);

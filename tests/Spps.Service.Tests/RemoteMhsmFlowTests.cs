@@ -17,20 +17,11 @@ public sealed class RemoteMhsmFlowTests
     public void The_tutorial_runs_against_an_M_HSM_at_another_site_and_the_station_holds_no_HSM_and_no_ticket_key()
     {
         using var t = new Tutorial();
-        var mhsm = new Site(t.Root, "mhsm-site");
-        File.Copy(Path.Combine(Tutorial.Scripts, "cm", SetParameters), mhsm.PathOf(SetParameters));
-        mhsm.Station("script", SetParameters).ShouldSucceed(); // the tutorial's M-HSM (software HSM, UUID 10), created at the M-HSM's site
-        mhsm.Environment["SPPS_SITE_CA_PASSPHRASE"] = ServiceSite.Passphrase;
-        mhsm.Station("mhsm", "create-ca", "--name", "Provisioning site CA").ShouldSucceed();
-        mhsm.Station("mhsm", "enroll-service", "--name", "mhsm", "--host", "127.0.0.1", "--out", mhsm.PathOf("service-tls")).ShouldSucceed();
-        // The station's credentials, handed to the CM: one enrolled for the tutorial's job, one for another job only.
-        var line1 = t.Cm.PathOf("line-1");
-        mhsm.Station("mhsm", "enroll", "--station", "line-1", "--job", "MyProgJob", "--out", line1).ShouldSucceed();
+        var (mhsm, line1) = MhsmSite(t);
+        // A second station's credentials, enrolled for another job only.
         var other = t.Cm.PathOf("line-9");
         mhsm.Station("mhsm", "enroll", "--station", "line-9", "--job", "OtherJob", "--out", other).ShouldSucceed();
-        using var replica = new Replica(mhsm, ServiceSite.FreePort(), mhsm.PathOf("service-tls"));
-        t.Cm.Environment["SPPS_MHSM"] = replica.Url;
-        t.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = line1;
+        using var replica = ServeTo(t, mhsm, line1);
 
         // Tutorial steps 1-10: the CM's set_hsm_params, process_job_request and create_job_project are service calls.
         t.RunUntilJobLoaded();
@@ -91,6 +82,67 @@ public sealed class RemoteMhsmFlowTests
         File.Copy(Path.Combine(rogue, "root.cer"), Path.Combine(t.Cm.Home, "trust", "cm-root.cer"));
         var fake = "boards-rogue";
         t.Run(fake, "PROGRAM").ShouldFail(4, "SPPS4010"); // refused before the ticket's state is even looked at
+    }
+
+    [Fact]
+    public void A_DFK_job_runs_against_the_remote_M_HSM_once_the_vendor_database_is_imported_through_the_service()
+    {
+        using var t = new Tutorial();
+        var (mhsm, line1) = MhsmSite(t);
+        using var replica = ServeTo(t, mhsm, line1);
+        t.RunUntilJobLoaded(beforeProject: () =>
+        {
+            var script = t.Oe.PathOf("JobManager_Create_Project.tcl");
+            File.WriteAllText(script, File.ReadAllText(script).Replace("-auth_keymode {KFPE}", "-auth_keymode {DFK}"));
+        });
+        var boards = t.NewBoards(1);
+        t.CmScript("FlashProExpress_Run_Program", boards).ShouldFail(4, "SPPS4016"); // no lot key at the service yet
+        Assert.Equal("blank", (string)t.Cm.Boards(boards).Single()["state"]!);
+
+        // The vendor wraps its database to the service's M-HSM (its transport key asked of the service), and the
+        // station sends it there: the station's home still holds no HSM.
+        t.Cm.Station("sim", "export-dfk-db", "-o", "lot.dfk").ShouldSucceed();
+        var import = t.Cm.Station("import-dfk-db", "--file", "lot.dfk", "--json").ShouldSucceed();
+        Assert.Contains(replica.Url, import.Stdout);
+        StationHomeHoldsNoHsm(t.Cm);
+
+        // A database whose signature does not hold is refused at the service, and replaces nothing.
+        var tampered = JObject.Parse(File.ReadAllText(t.Cm.PathOf("lot.dfk")));
+        tampered["lot"] = "anotherlot"; // the signature covers the lot
+        File.WriteAllText(t.Cm.PathOf("forged.dfk"), tampered.ToString());
+        t.Cm.Station("import-dfk-db", "--file", "forged.dfk").ShouldFail(4, "SPPS4019");
+
+        t.CmScript("FlashProExpress_Run_Program", boards).ShouldSucceed();
+        Assert.Equal("programmed", (string)t.Cm.Boards(boards).Single()["state"]!);
+        Assert.Equal(1, t.CodesLeft()["PROGRAM"]);
+        Assert.Contains(LedgerRecords(mhsm), r => (string)r["type"]! == "issue" && (string?)r["data"]!["station"] == "line-1");
+        StationHomeHoldsNoHsm(t.Cm);
+    }
+
+    /// <summary>
+    /// The M-HSM's own site: the tutorial's M-HSM (software HSM, UUID 10), a site CA, the service's certificate,
+    /// and the credentials of station line-1, enrolled for the tutorial's job and handed to the CM.
+    /// </summary>
+    private static (Site Mhsm, string Line1) MhsmSite(Tutorial t)
+    {
+        var mhsm = new Site(t.Root, "mhsm-site");
+        File.Copy(Path.Combine(Tutorial.Scripts, "cm", SetParameters), mhsm.PathOf(SetParameters));
+        mhsm.Station("script", SetParameters).ShouldSucceed();
+        mhsm.Environment["SPPS_SITE_CA_PASSPHRASE"] = ServiceSite.Passphrase;
+        mhsm.Station("mhsm", "create-ca", "--name", "Provisioning site CA").ShouldSucceed();
+        mhsm.Station("mhsm", "enroll-service", "--name", "mhsm", "--host", "127.0.0.1", "--out", mhsm.PathOf("service-tls")).ShouldSucceed();
+        var line1 = t.Cm.PathOf("line-1");
+        mhsm.Station("mhsm", "enroll", "--station", "line-1", "--job", "MyProgJob", "--out", line1).ShouldSucceed();
+        return (mhsm, line1);
+    }
+
+    /// <summary>Serves the M-HSM site's M-HSM over mutual TLS and points the CM's station at it, as station line-1.</summary>
+    private static Replica ServeTo(Tutorial t, Site mhsm, string line1)
+    {
+        var replica = new Replica(mhsm, ServiceSite.FreePort(), mhsm.PathOf("service-tls"));
+        t.Cm.Environment["SPPS_MHSM"] = replica.Url;
+        t.Cm.Environment["SPPS_MHSM_CREDENTIALS"] = line1;
+        return replica;
     }
 
     /// <summary>

@@ -230,6 +230,17 @@ public sealed partial class StationService(SppsEnvironment env) : IDisposable
         return new JobStatus(job, tickets, statusPath);
     }
 
+    /// <summary>
+    /// The M-HSM a silicon vendor wraps this site's DFK database to: its UUID and transport public key (SPKI DER),
+    /// asked of the service when there is one.
+    /// </summary>
+    public (string Uuid, byte[] TransportKey) MhsmTransportKey()
+    {
+        if (Remote is not { } remote) return (Mhsm.Uuid, Mhsm.TransportPublicKey);
+        var identity = remote.Describe();
+        return (identity.Uuid, identity.TransportKey.ToByteArray());
+    }
+
     /// <summary>Imports a DFK database; returns what was imported and the M-HSM it went into.</summary>
     public (FactoryKeyImport Import, string MHsm) ImportFactoryKeyDatabase(string path)
     {
