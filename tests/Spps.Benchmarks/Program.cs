@@ -33,7 +33,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: spps-bench run [--out FILE] [--work DIR] [--quick] [--only refs,bitstream,software,softhsm] [--keep]");
     Console.Error.WriteLine("       spps-bench jtag [--out FILE] [--quick]   (programmers: remote_bitbang, OpenOCD, MPSSE)");
-    Console.Error.WriteLine("       spps-bench service-load [--stations 64] [--codes 6400] [--over-max 500] [--out FILE]   (needs postgresql; run as root)");
+    Console.Error.WriteLine("       spps-bench service-load [--stations 64] [--codes 6400] [--over-max 500] [--paced-seconds 8] [--out FILE]   (needs postgresql; run as root)");
     return 2;
 }
 

@@ -116,6 +116,34 @@ internal static partial class References
     }
 
     /// <summary>
+    /// The latency of single durable appends (64 bytes + fsync) for <paramref name="seconds"/>: its tail is the floor
+    /// of any latency that waits for a disk write. Stalls: appends slower than <paramref name="stall"/> ms, and
+    /// the share of the time spent in them.
+    /// </summary>
+    public static FsyncLatencies FsyncLatency(string directory, double seconds, double stall = 20)
+    {
+        var path = Path.Combine(directory, $"fsync-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        var record = new byte[64];
+        record[^1] = (byte)'\n';
+        var latencies = new List<double>();
+        var clock = Stopwatch.StartNew();
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None))
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                var start = Stopwatch.GetTimestamp();
+                file.Seek(0, SeekOrigin.End);
+                file.Write(record);
+                file.Flush(flushToDisk: true);
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        File.Delete(path);
+        var stalls = latencies.Where(l => l > stall).ToList();
+        return new FsyncLatencies(latencies.Count / (elapsed / 1000), Util.Percentile(latencies, 0.5), Util.Percentile(latencies, 0.99),
+            Util.Percentile(latencies, 0.999), latencies.Max(), stalls.Count, stalls.Sum() / elapsed);
+    }
+
+    /// <summary>
     /// The HSM's raw object-update rate: what moving the HSM-held count marker costs, i.e. create one
     /// persistent key and destroy the previous one, through the real plugin, for <paramref name="seconds"/>.
     /// </summary>
@@ -151,3 +179,6 @@ internal static partial class References
         return (Util.Median(values), values);
     }
 }
+
+/// <summary>Single durable appends: their rate, latency percentiles (ms), and the appends slower than the stall threshold.</summary>
+internal sealed record FsyncLatencies(double Rate, double P50, double P99, double P999, double Max, int Stalls, double StalledShare);
