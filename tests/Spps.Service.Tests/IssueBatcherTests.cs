@@ -69,6 +69,34 @@ public sealed class IssueBatcherTests : IDisposable
         Assert.Equal(5, ledger.Ticket(ticket)!.Issued);
     }
 
+    [Fact]
+    public void The_marker_moves_from_where_the_batch_checked_it_follows_another_replica_and_never_goes_back()
+    {
+        HsmOpenOptions Options() => new("batch", "10", _temp.Path, true, _ => null, _ => { });
+        using var hsm = PluginCatalog.ForHost(null).HsmProviderFor("batch").Open(Options());
+        using var otherReplicasHsm = PluginCatalog.ForHost(null).HsmProviderFor("batch").Open(Options()); // the same HSM, another handle
+        var keys = new TicketKeys(RoleKeys.ForManufacturer(hsm), "10");
+        var otherReplica = new TicketKeys(RoleKeys.ForManufacturer(otherReplicasHsm), "10");
+        var ticket = TicketId.Parse("a2", w => new SppsException(ErrorCodes.InvalidField, w));
+        bool MarkerAt(long count) => hsm.FindKeyNow(TicketKeys.CountLabel(ticket, count)) is not null;
+
+        keys.StartCount(ticket);
+        keys.MoveCount(ticket, "t", from: 0, ledgerCount: 3); // a batch of three
+        Assert.True(MarkerAt(3));
+        Assert.False(MarkerAt(0));
+
+        otherReplica.MoveCount(ticket, "t", from: 3, ledgerCount: 5); // another replica's batch, in between
+        keys.MoveCount(ticket, "t", from: 3, ledgerCount: 6); // not where this batch left it: the full check finds 5
+        Assert.True(MarkerAt(6));
+        Assert.False(MarkerAt(5));
+
+        // A count behind the marker (the ledger went back) is refused, and the marker stays where it is.
+        var refused = Assert.Throws<SppsException>(() => keys.MoveCount(ticket, "t", from: 6, ledgerCount: 2));
+        Assert.Equal(ErrorCodes.LedgerRolledBack, refused.Code);
+        Assert.True(MarkerAt(6));
+        Assert.False(MarkerAt(2));
+    }
+
     /// <summary>The file store, with its next scope held open on request, and its scopes' appends and fsyncs counted.</summary>
     private sealed class HeldStore(ILedgerStore inner) : ILedgerStore
     {

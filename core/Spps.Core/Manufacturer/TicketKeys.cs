@@ -172,11 +172,12 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     /// Moves the marker from <paramref name="from"/>, the count this caller last checked, to the ledger's committed
     /// <paramref name="ledgerCount"/>: one lookup instead of <see cref="CheckCount"/>'s search of the lag window
     /// (one token search per count on a PKCS#11 HSM). If the marker is not at <paramref name="from"/> (another
-    /// replica moved it meanwhile), it falls back to that full check.
+    /// replica moved it meanwhile) or the ledger's count is not ahead of it, it falls back to that full check, which
+    /// refuses a ledger behind the marker: a marker never moves backwards.
     /// </summary>
     public void MoveCount(TicketId ticket, string name, long from, long ledgerCount)
     {
-        if (from != ledgerCount && ledgerCount - from <= LagAllowed && Hsm.FindKeyNow(CountLabel(ticket, from)) is { } lagging)
+        if (ledgerCount > from && ledgerCount - from <= LagAllowed && Hsm.FindKeyNow(CountLabel(ticket, from)) is { } lagging)
         {
             Marker(ticket, ledgerCount);
             Hsm.Destroy(lagging);
