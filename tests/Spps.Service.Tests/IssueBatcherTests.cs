@@ -107,6 +107,8 @@ public sealed class IssueBatcherTests : IDisposable
         public List<int> AppendsPerScope { get; } = [];
         public int Fsyncs { get; private set; }
         public string Location => inner.Location;
+        public void SaveCertifier(string ticket, string json) => inner.SaveCertifier(ticket, json);
+        public string? ReadCertifier(string ticket) => inner.ReadCertifier(ticket);
 
         public void HoldNextScope()
         {

@@ -70,6 +70,9 @@ public sealed class PostgresServiceFlowTests
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
         Assert.All(pg.Lines("SELECT line FROM spps_ledger ORDER BY seq").Select(JObject.Parse).Where(r => (string)r["type"]! == "end"),
             r => Assert.Equal("line-1", (string?)r["data"]!["station"]));
+        // The end certifiers are in PostgreSQL, where every replica finds them, and not in this replica's home.
+        Assert.Equal(3, pg.Scalar("SELECT count(*) FROM spps_certifiers"));
+        Assert.False(Directory.Exists(Path.Combine(t.Cm.Home, "mhsm", "10", "certifiers")), "a certifier was kept in one replica's home");
         Assert.Equal(0, replica.Terminate()); // SIGTERM: a graceful stop
         Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
         var end = t.OeScript("JobManager_Check_Job_End_Status").ShouldSucceed();

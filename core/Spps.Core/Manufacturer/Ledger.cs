@@ -96,6 +96,11 @@ public sealed class Ledger : IDisposable
     /// <summary>Everything appended so far, by any process, is durable when this returns (fdatasync for the file store).</summary>
     public void MakeDurable() => _store.MakeDurable();
 
+    /// <summary>Keeps a ticket's end certifier durably, once, where every replica on this ledger reads it.</summary>
+    public void SaveCertifier(TicketId ticket, string json) => _store.SaveCertifier(ticket.Value, json);
+
+    public string? ReadCertifier(TicketId ticket) => _store.ReadCertifier(ticket.Value);
+
     private void StartOver()
     {
         _book = new TicketBook();

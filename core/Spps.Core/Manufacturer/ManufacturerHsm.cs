@@ -8,6 +8,7 @@ using Spps.Core.IO;
 using Spps.Core.Manufacturer.Policy;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
+using Spps.Core.Storage;
 using Spps.Device.Reference;
 
 namespace Spps.Core.Manufacturer;
@@ -220,12 +221,15 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 
     private EndCertifier Certify(TicketId ticket)
     {
-        var path = Path.Combine(_stateDirectory, "certifiers", ticket + ".json");
-        if (File.Exists(path)) return ReadCertifier(path, ticket);
+        // Kept in the ledger's store (PostgreSQL: every replica reads it). An earlier version kept it in this
+        // M-HSM's state folder whatever the store, so that is read too.
+        if (_ledger.ReadCertifier(ticket) is { } saved) return ParseCertifier(saved, ticket, _ledger.FilePath);
+        if (FileLedgerStore.CertifierPath(_stateDirectory, ticket.Value) is var legacy && File.Exists(legacy))
+            return ParseCertifier(File.ReadAllText(legacy), ticket, legacy);
         var end = _ledger.Ticket(ticket)!.End!;
         var certifier = _ticketKeys.Certify(ticket, end.Count, end.ChainHead, end.ModeName)
             ?? throw new SppsException(ErrorCodes.LedgerCorrupt, $"Ticket {ticket} ended but neither its certifier nor its end key exists: the M-HSM state was tampered with.");
-        AtomicFile.WriteAllText(path, new JObject
+        _ledger.SaveCertifier(ticket, new JObject
         {
             ["TicketId"] = ticket.Value, ["Count"] = certifier.Count, ["ChainHead"] = certifier.ChainHead, ["Mode"] = certifier.Mode, ["Mac"] = certifier.Mac,
         }.ToString(Formatting.None));
@@ -233,16 +237,16 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         return certifier;
     }
 
-    private static EndCertifier ReadCertifier(string path, TicketId ticket)
+    private static EndCertifier ParseCertifier(string json, TicketId ticket, string where)
     {
         try
         {
-            var o = JObject.Parse(File.ReadAllText(path));
+            var o = JObject.Parse(json);
             return new EndCertifier(ticket, (long)o["Count"]!, (string)o["ChainHead"]!, (string)o["Mode"]!, (string)o["Mac"]!);
         }
         catch (Exception e) when (e is JsonException or InvalidCastException or ArgumentException or NullReferenceException or FormatException)
         {
-            throw new SppsException(ErrorCodes.LedgerCorrupt, $"The stored end certifier of ticket {ticket} is damaged: the M-HSM state was tampered with.", new SourceLocation(path));
+            throw new SppsException(ErrorCodes.LedgerCorrupt, $"The stored end certifier of ticket {ticket} is damaged: the M-HSM state was tampered with.", new SourceLocation(where));
         }
     }
 

@@ -36,6 +36,24 @@ public sealed class FileLedgerStore : ILedgerStore
             throw new IOException($"fdatasync of {Location} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}): the ledger cannot be made durable.");
     }
 
+    /// <summary>DIR/certifiers/TICKET.json, written atomically (fsync'd); an existing one is kept.</summary>
+    public void SaveCertifier(string ticket, string json)
+    {
+        var path = CertifierPath(ticket);
+        if (!File.Exists(path)) AtomicFile.WriteAllText(path, json);
+    }
+
+    public string? ReadCertifier(string ticket)
+    {
+        var path = CertifierPath(ticket);
+        return File.Exists(path) ? File.ReadAllText(path) : null;
+    }
+
+    /// <summary>Where the file store keeps a ticket's end certifier (the path error messages name).</summary>
+    public static string CertifierPath(string directory, string ticket) => Path.Combine(directory, "certifiers", ticket + ".json");
+
+    private string CertifierPath(string ticket) => CertifierPath(Path.GetDirectoryName(Location)!, ticket);
+
     public void Dispose() => _file.Dispose();
 
     private List<string> ReadAfter(long seq)

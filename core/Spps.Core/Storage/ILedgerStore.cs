@@ -25,6 +25,16 @@ public interface ILedgerStore : IDisposable
     /// PostgreSQL, whose commit with synchronous_commit on is already durable).
     /// </summary>
     void MakeDurable();
+
+    /// <summary>
+    /// Keeps a ticket's end certifier (one JSON object) durably, once: a second save for the same ticket keeps the
+    /// first. Beside the ledger, not in its chain, because a certifier signs the chain's head. It is durable
+    /// when this returns, before the keys it was made with are destroyed; every replica on the store reads it.
+    /// </summary>
+    void SaveCertifier(string ticket, string json);
+
+    /// <summary>A ticket's end certifier as saved, or null.</summary>
+    string? ReadCertifier(string ticket);
 }
 
 /// <summary>One exclusive scope over a ledger store.</summary>

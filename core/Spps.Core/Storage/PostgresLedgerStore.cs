@@ -8,7 +8,8 @@ namespace Spps.Core.Storage;
 /// (ledger, seq), and a unique index on (ledger, ticket, device) so a device is counted once per ticket
 /// even if every check above it failed. A scope is one transaction holding a transaction-level advisory
 /// lock on the ledger's name (the flock of the file store); it commits with synchronous_commit on, so a
-/// record is on the primary's disk before the code it authorizes leaves.
+/// record is on the primary's disk before the code it authorizes leaves. Table spps_certifiers(ledger, ticket,
+/// certifier) keeps the end certifiers, so every replica finds them, wherever it runs.
 /// </summary>
 public sealed class PostgresLedgerStore : ILedgerStore
 {
@@ -67,6 +68,26 @@ public sealed class PostgresLedgerStore : ILedgerStore
 
     public void MakeDurable() { } // Commit was durable (synchronous_commit = on)
 
+    /// <summary>Table spps_certifiers, committed at once on a connection of its own (synchronous_commit on); the first save wins.</summary>
+    public void SaveCertifier(string ticket, string json) => Guard(() =>
+    {
+        using var connection = _source.OpenConnection();
+        using var command = new NpgsqlCommand("SET synchronous_commit = on; INSERT INTO spps_certifiers (ledger, ticket, certifier) VALUES (@ledger, @ticket, @certifier) ON CONFLICT (ledger, ticket) DO NOTHING", connection);
+        command.Parameters.AddWithValue("ledger", _ledger);
+        command.Parameters.AddWithValue("ticket", ticket);
+        command.Parameters.AddWithValue("certifier", json);
+        return command.ExecuteNonQuery();
+    });
+
+    public string? ReadCertifier(string ticket) => Guard(() =>
+    {
+        using var connection = _source.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT certifier FROM spps_certifiers WHERE ledger = @ledger AND ticket = @ticket", connection);
+        command.Parameters.AddWithValue("ledger", _ledger);
+        command.Parameters.AddWithValue("ticket", ticket);
+        return command.ExecuteScalar() as string;
+    });
+
     public void Dispose() => _source.Dispose();
 
     private void EnsureSchema(string connectionString)
@@ -89,6 +110,11 @@ public sealed class PostgresLedgerStore : ILedgerStore
                         line text NOT NULL,
                         PRIMARY KEY (ledger, seq));
                     CREATE UNIQUE INDEX IF NOT EXISTS spps_ledger_device ON spps_ledger (ledger, ticket, device) WHERE device IS NOT NULL;
+                    CREATE TABLE IF NOT EXISTS spps_certifiers (
+                        ledger text NOT NULL,
+                        ticket text NOT NULL,
+                        certifier text NOT NULL,
+                        PRIMARY KEY (ledger, ticket));
                     """, connection, transaction);
                 command.ExecuteNonQuery();
                 transaction.Commit();
