@@ -159,6 +159,37 @@ public sealed class PostgresServiceFlowTests
         Assert.Matches(@"Certificates of Conformance: \d+ valid, 0 invalid", end.Stdout);
     }
 
+    [Fact]
+    public void A_completion_retried_on_a_replica_of_another_host_gets_the_same_end_certifiers()
+    {
+        using var pg = new PostgresCluster();
+        using var job = new ServiceFixture(maxDevice: 2, ledger: pg);
+        var t = job.Tutorial;
+        var a = job.Site.StartReplica();
+        // Replica B on "another host": a home of its own, sharing only the HSM (as a network HSM would be
+        // shared: here the software HSM's folder, linked), the site CA and PostgreSQL.
+        var hostB = new Site(t.Root, "host-b");
+        File.Copy(Path.Combine(t.Cm.Home, "settings.json"), Path.Combine(hostB.Home, "settings.json"));
+        Directory.CreateSymbolicLink(Path.Combine(hostB.Home, "hsm"), Path.Combine(t.Cm.Home, "hsm"));
+        Directory.CreateSymbolicLink(Path.Combine(hostB.Home, "site"), Path.Combine(t.Cm.Home, "site"));
+        hostB.Environment["SPPS_LEDGER"] = pg.ConnectionString;
+        using var b = new Replica(hostB, ServiceSite.FreePort(), job.Site.ServiceCredentials);
+        var credentials = job.Site.Enroll("line-1", "MyProgJob");
+
+        foreach (var (k, v) in job.Site.StationEnvironment(credentials, a)) t.Cm.Environment[k] = v;
+        t.CmScript("FlashProExpress_Run_Program", t.NewBoards(2)).ShouldSucceed();
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed(); // at A: end records, certifiers, end keys destroyed
+        File.Delete(t.Cm.PathOf("MyJobStatusEnd")); // lost on the way to the OE, say
+
+        foreach (var (k, v) in job.Site.StationEnvironment(credentials, b)) t.Cm.Environment[k] = v;
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed(); // retried at B, which never saw the end keys
+        Assert.False(Directory.Exists(Path.Combine(hostB.Home, "mhsm", "10", "certifiers")));
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
+        var end = t.OeScript("JobManager_Check_Job_End_Status").ShouldSucceed();
+        Assert.Equal(3, Regex.Matches(end.Stdout, "End certifier: valid").Count);
+        Assert.Contains("Devices authorized: 2 of 2; codes left: 0; state: ended", end.Stdout);
+    }
+
     private static string ProgramTicket(Tutorial t) =>
         (string)t.Cm.Json("spps-station", "get-job-status", "--project", Tutorial.JobProject)["tickets"]!.First(x => (string)x["action"]! == "PROGRAM")["ticket_id"]!;
 
