@@ -1,3 +1,4 @@
+using Spps.Core;
 using Spps.Core.Storage;
 using Spps.Flow.Tests;
 
@@ -27,6 +28,22 @@ public sealed class CertifierStoreTests
         using var processA = new FileLedgerStore(temp.Path);
         using var processB = new FileLedgerStore(temp.Path);
         SavedOnceAndShared(processA, processB);
+    }
+
+    [Fact]
+    public void A_device_appended_twice_in_one_scope_is_refused_at_commit_and_nothing_of_the_scope_stays()
+    {
+        using var pg = new PostgresCluster();
+        using var store = new PostgresLedgerStore(pg.ConnectionString, "10");
+        using (var scope = store.Begin())
+        {
+            scope.Append(1, "t1", "dsn-1", """{"seq":1}""");
+            scope.Append(2, "t1", "dsn-1", """{"seq":2}"""); // the same device counted twice: the unique index refuses
+            var refused = Assert.Throws<SppsException>(scope.Commit);
+            Assert.Equal(ErrorCodes.LedgerCorrupt, refused.Code);
+        }
+        Assert.Equal(0, pg.Scalar("SELECT count(*) FROM spps_ledger"));
+        using (var scope = store.Begin()) Assert.Empty(scope.ReadAfter(0));
     }
 
     private static void SavedOnceAndShared(ILedgerStore a, ILedgerStore b)

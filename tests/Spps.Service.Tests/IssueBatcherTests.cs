@@ -90,10 +90,19 @@ public sealed class IssueBatcherTests : IDisposable
         Assert.True(MarkerAt(6));
         Assert.False(MarkerAt(5));
 
+        // A move that crashed between creating its marker and destroying the old one left both: the next move
+        // makes no second marker, and leaves one.
+        hsm.Generate(new KeySpec(TicketKeys.CountLabel(ticket, 8), KeyKind.Aes256, KeyUsage.Mac, Persistent: true));
+        keys.MoveCount(ticket, "t", from: 6, ledgerCount: 8);
+        Assert.True(MarkerAt(8));
+        Assert.False(MarkerAt(6));
+        keys.MoveCount(ticket, "t", from: 8, ledgerCount: 9);
+        Assert.False(MarkerAt(8)); // no second count/8 left behind to accept a ledger rolled back to 8
+
         // A count behind the marker (the ledger went back) is refused, and the marker stays where it is.
-        var refused = Assert.Throws<SppsException>(() => keys.MoveCount(ticket, "t", from: 6, ledgerCount: 2));
+        var refused = Assert.Throws<SppsException>(() => keys.MoveCount(ticket, "t", from: 9, ledgerCount: 2));
         Assert.Equal(ErrorCodes.LedgerRolledBack, refused.Code);
-        Assert.True(MarkerAt(6));
+        Assert.True(MarkerAt(9));
         Assert.False(MarkerAt(2));
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Newtonsoft.Json.Linq;
 using Spps.Flow.Tests;
@@ -107,8 +108,9 @@ public sealed class RemoteMhsmFlowTests
         StationHomeHoldsNoHsm(t.Cm);
 
         // A database whose signature does not hold is refused at the service, and replaces nothing.
+        // The same lot, another wrapped key: were it accepted, it would replace the genuine lot key.
         var tampered = JObject.Parse(File.ReadAllText(t.Cm.PathOf("lot.dfk")));
-        tampered["lot"] = "anotherlot"; // the signature covers the lot
+        tampered["wrapped"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(Convert.FromBase64String((string)tampered["wrapped"]!).Length));
         File.WriteAllText(t.Cm.PathOf("forged.dfk"), tampered.ToString());
         t.Cm.Station("import-dfk-db", "--file", "forged.dfk").ShouldFail(4, "SPPS4019");
 

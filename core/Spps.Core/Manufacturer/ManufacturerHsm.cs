@@ -205,19 +205,27 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
 
     public void Refresh() => _ledger.Refresh();
 
-    /// <summary>Ends tickets: a durable end record, then the certifier under K_end, then the ticket keys are destroyed.</summary>
-    public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<TicketId> ticketIds, bool terminate, string? station = null) => _ledger.Locked(() =>
+    /// <summary>
+    /// Ends tickets: the end records are committed first; then, in a scope of their own, each certifier is made
+    /// under K_end and kept, and only then are the ticket's keys destroyed. A crash between the two leaves ended
+    /// tickets with their keys, which the next call certifies.
+    /// </summary>
+    public IReadOnlyList<EndCertifier> EndTickets(IReadOnlyList<TicketId> ticketIds, bool terminate, string? station = null)
     {
-        var states = ticketIds.Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to this M-HSM.")).ToList();
-        foreach (var s in states.Where(s => s is { Loaded: true, Ended: false })) _ticketKeys.CheckCount(s.Id, s.Name, s.Issued);
-        var open = TicketPolicy.WithCodesLeft(states);
-        if (open.Count > 0 && !terminate) throw PolicyErrors.CodesRemain(open);
-        foreach (var s in states)
-            if (TicketPolicy.EndMode(s, terminate) is { } mode)
-                _ledger.Append(new TicketEnded(s.Id, s.Issued, _ledger.Chain(s.Id).Head, mode, station));
+        _ledger.Locked(() =>
+        {
+            var states = ticketIds.Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.TicketNotActive, $"Ticket {id} is unknown to this M-HSM.")).ToList();
+            foreach (var s in states.Where(s => s is { Loaded: true, Ended: false })) _ticketKeys.CheckCount(s.Id, s.Name, s.Issued);
+            var open = TicketPolicy.WithCodesLeft(states);
+            if (open.Count > 0 && !terminate) throw PolicyErrors.CodesRemain(open);
+            foreach (var s in states)
+                if (TicketPolicy.EndMode(s, terminate) is { } mode)
+                    _ledger.Append(new TicketEnded(s.Id, s.Issued, _ledger.Chain(s.Id).Head, mode, station));
+            return 0;
+        });
         // Certified under the ledger lock: two completions at once must not race on K_end.
-        return (IReadOnlyList<EndCertifier>)ticketIds.Select(Certify).ToList();
-    });
+        return _ledger.Locked(() => (IReadOnlyList<EndCertifier>)ticketIds.Select(Certify).ToList());
+    }
 
     private EndCertifier Certify(TicketId ticket)
     {
@@ -225,7 +233,12 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
         // M-HSM's state folder whatever the store, so that is read too.
         if (_ledger.ReadCertifier(ticket) is { } saved) return ParseCertifier(saved, ticket, _ledger.FilePath);
         if (FileLedgerStore.CertifierPath(_stateDirectory, ticket.Value) is var legacy && File.Exists(legacy))
-            return ParseCertifier(File.ReadAllText(legacy), ticket, legacy);
+        {
+            var json = File.ReadAllText(legacy);
+            var kept = ParseCertifier(json, ticket, legacy);
+            _ledger.SaveCertifier(ticket, json); // into the store, where the other replicas look
+            return kept;
+        }
         var end = _ledger.Ticket(ticket)!.End!;
         var certifier = _ticketKeys.Certify(ticket, end.Count, end.ChainHead, end.ModeName)
             ?? throw new SppsException(ErrorCodes.LedgerCorrupt, $"Ticket {ticket} ended but neither its certifier nor its end key exists: the M-HSM state was tampered with.");
@@ -272,7 +285,15 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
     /// kept for the job's status), so nothing can be issued for it again. Every removal is a ledger record
     /// that names what it gave up; the ticket's chain, and so the OE's check, carries it.
     /// </summary>
-    public IReadOnlyList<TicketRemoval> RemoveTickets(IReadOnlyList<TicketId> ids, bool force) => _ledger.Locked(() =>
+    public IReadOnlyList<TicketRemoval> RemoveTickets(IReadOnlyList<TicketId> ids, bool force)
+    {
+        // The end and removal records are committed before any certifier is made and any key destroyed (as in EndTickets).
+        var removals = _ledger.Locked(() => AppendRemovals(ids, force));
+        return _ledger.Locked(() => (IReadOnlyList<TicketRemoval>)removals.Select(r =>
+            r.AlreadyRemoved ? r : r with { Ticket = _ledger.Ticket(r.Ticket.Id)!, Certifier = r.Ticket.Loaded ? Certify(r.Ticket.Id) : null }).ToList());
+    }
+
+    private List<TicketRemoval> AppendRemovals(IReadOnlyList<TicketId> ids, bool force)
     {
         var states = ids.Distinct().Select(id => _ledger.Ticket(id) ?? throw new SppsException(ErrorCodes.NameNotFound,
             $"Ticket {id.Display} is not held by this M-HSM ({Uuid}): list_all_hsm_tickets lists the tickets it holds.")).ToList();
@@ -293,14 +314,13 @@ public sealed class ManufacturerHsm : IAuthCodeIssuer, IDisposable
                 if (state.Loaded) _ticketKeys.CheckCount(state.Id, state.Name, state.Issued);
                 _ledger.Append(new TicketEnded(state.Id, state.Issued, _ledger.Chain(state.Id).Head, TicketPolicy.EndMode(state, terminate: true)!.Value));
             }
-            // The removal record right after the end, with nothing that can fail between them; then the certifier (a
-            // loaded ticket keeps one for the job's status; one never loaded has no keys here, hence none).
+            // The removal record right after the end, with nothing that can fail between them. The certifier comes
+            // after the commit (a loaded ticket keeps one for the job's status; one never loaded has no keys here).
             _ledger.Append(new TicketRemoved(state.Id, forced, lost));
-            var certifier = state.Loaded ? Certify(state.Id) : null;
-            removals.Add(new TicketRemoval(_ledger.Ticket(state.Id)!, forced, lost, certifier));
+            removals.Add(new TicketRemoval(state, forced, lost, null));
         }
-        return (IReadOnlyList<TicketRemoval>)removals;
-    });
+        return removals;
+    }
 
     public void Dispose() => _ledger.Dispose();
 }

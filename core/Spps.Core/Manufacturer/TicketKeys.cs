@@ -179,7 +179,8 @@ public sealed class TicketKeys(RoleKeys keys, string uuid)
     {
         if (ledgerCount > from && ledgerCount - from <= LagAllowed && Hsm.FindKeyNow(CountLabel(ticket, from)) is { } lagging)
         {
-            Marker(ticket, ledgerCount);
+            // A move that crashed between its create and its destroy left both: never make a second marker.
+            if (Hsm.FindKeyNow(CountLabel(ticket, ledgerCount)) is null) Marker(ticket, ledgerCount);
             Hsm.Destroy(lagging);
             return;
         }
