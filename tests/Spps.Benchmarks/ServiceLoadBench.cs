@@ -46,7 +46,7 @@ internal static class ServiceLoadBench
         Log($"PostgreSQL {pg.Version} on {pg.Root}; work folder {work}");
 
         // References, same run: the disk's own durable-append latency, and PostgreSQL's single-row synchronous commits.
-        var filesystem = Filesystem(work);
+        var filesystem = Filesystem(work) is var workFs && Filesystem(pg.Root) is var pgFs && workFs != pgFs ? $"{workFs} (PostgreSQL's data: {pgFs})" : workFs;
         var disk = References.FsyncLatency(work, seconds: 10);
         Log($"raw fsync on {filesystem}: {disk.Rate:F0}/s, p50 {disk.P50:F2} ms, p99 {disk.P99:F2} ms, p99.9 {disk.P999:F2} ms, max {disk.Max:F1} ms; {disk.Stalls} over {StallMs} ms ({disk.StalledShare:P1} of the time)");
         var commit1Run = pg.CommitRate(connections: 1, seconds: 5);
