@@ -190,6 +190,29 @@ public sealed class PostgresServiceFlowTests
         Assert.Contains("Devices authorized: 2 of 2; codes left: 0; state: ended", end.Stdout);
     }
 
+    [Fact]
+    public void Certifiers_an_earlier_version_kept_in_the_state_folder_are_read_and_moved_into_PostgreSQL()
+    {
+        using var pg = new PostgresCluster();
+        using var job = new ServiceFixture(maxDevice: 2, ledger: pg);
+        var t = job.Tutorial;
+        var replica = job.Site.StartReplica();
+        foreach (var (k, v) in job.Site.StationEnvironment(job.Site.Enroll("line-1", "MyProgJob"), replica)) t.Cm.Environment[k] = v;
+        t.CmScript("FlashProExpress_Run_Program", t.NewBoards(2)).ShouldSucceed();
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
+
+        // As an earlier version left them: files in the M-HSM's state folder, nothing in the table.
+        var folder = Directory.CreateDirectory(Path.Combine(t.Cm.Home, "mhsm", "10", "certifiers")).FullName;
+        foreach (var row in pg.Lines("SELECT ticket || '|' || certifier FROM spps_certifiers"))
+            File.WriteAllText(Path.Combine(folder, row.Split('|')[0] + ".json"), row.Split('|', 2)[1]);
+        pg.Scalar("DELETE FROM spps_certifiers");
+
+        t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed(); // the end keys are gone: only those files can answer
+        Assert.Equal(3, pg.Scalar("SELECT count(*) FROM spps_certifiers"));
+        Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
+        Assert.Equal(3, Regex.Matches(t.OeScript("JobManager_Check_Job_End_Status").ShouldSucceed().Stdout, "End certifier: valid").Count);
+    }
+
     private static string ProgramTicket(Tutorial t) =>
         (string)t.Cm.Json("spps-station", "get-job-status", "--project", Tutorial.JobProject)["tickets"]!.First(x => (string)x["action"]! == "PROGRAM")["ticket_id"]!;
 
