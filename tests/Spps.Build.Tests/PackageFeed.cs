@@ -17,8 +17,12 @@ public sealed class PackageFeed : IDisposable
         Packages = Path.Combine(Root, "nuget-packages");
         Work = Directory.CreateDirectory(Path.Combine(Root, "work")).FullName;
         var env = BaseEnvironment();
-        DotnetRun.Start(RepoRoot, env, "pack", Path.Combine(RepoRoot, "tasks", "Spps.Build.Tasks", "Spps.Build.Tasks.csproj"), "-o", Feed, "-nologo").ShouldSucceed();
-        DotnetRun.Start(RepoRoot, env, "pack", Path.Combine(RepoRoot, "templates", "Spps.Build.Templates.csproj"), "-o", Feed, "-nologo").ShouldSucceed();
+        // The packs build the checkout's projects. Their bin and obj go to this run's folder: in the checkout's obj
+        // the restore would point at the private packages folder, deleted after the run, and a build of the solution
+        // running beside these tests (dotnet test builds project by project) would then fail to find its packages.
+        var packEnv = new Dictionary<string, string?>(env) { ["SPPS_BUILD_ROOT"] = Path.Combine(Root, "artifacts") };
+        DotnetRun.Start(RepoRoot, packEnv, "pack", Path.Combine(RepoRoot, "tasks", "Spps.Build.Tasks", "Spps.Build.Tasks.csproj"), "-o", Feed, "-nologo").ShouldSucceed();
+        DotnetRun.Start(RepoRoot, packEnv, "pack", Path.Combine(RepoRoot, "templates", "Spps.Build.Templates.csproj"), "-o", Feed, "-nologo").ShouldSucceed();
         var package = Directory.GetFiles(Feed, "Spps.Build.*.nupkg").Single(p => !Path.GetFileName(p).StartsWith("Spps.Build.Templates.", StringComparison.Ordinal));
         Version = Path.GetFileNameWithoutExtension(package)["Spps.Build.".Length..];
         var templates = Directory.GetFiles(Feed, "Spps.Build.Templates.*.nupkg").Single();
