@@ -34,7 +34,7 @@ public sealed class PostgresServiceFlowTests
         var t = job.Tutorial;
         var replica = job.Site.StartReplica();
         var credentials = job.Site.Enroll("line-1", "MyProgJob");
-        foreach (var (k, v) in job.Site.StationEnvironment(credentials, replica)) t.Cm.Environment[k] = v;
+        job.Site.UseService(credentials, replica);
         Assert.False(File.Exists(Path.Combine(t.Cm.Home, "mhsm", "10", "ledger.jsonl")) && new FileInfo(Path.Combine(t.Cm.Home, "mhsm", "10", "ledger.jsonl")).Length > 0,
             "the ledger went to the file instead of PostgreSQL");
 
@@ -176,12 +176,12 @@ public sealed class PostgresServiceFlowTests
         using var b = new Replica(hostB, ServiceSite.FreePort(), job.Site.ServiceCredentials);
         var credentials = job.Site.Enroll("line-1", "MyProgJob");
 
-        foreach (var (k, v) in job.Site.StationEnvironment(credentials, a)) t.Cm.Environment[k] = v;
+        job.Site.UseService(credentials, a);
         t.CmScript("FlashProExpress_Run_Program", t.NewBoards(2)).ShouldSucceed();
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed(); // at A: end records, certifiers, end keys destroyed
         File.Delete(t.Cm.PathOf("MyJobStatusEnd")); // lost on the way to the OE, say
 
-        foreach (var (k, v) in job.Site.StationEnvironment(credentials, b)) t.Cm.Environment[k] = v;
+        job.Site.UseService(credentials, b);
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed(); // retried at B, which never saw the end keys
         Assert.False(Directory.Exists(Path.Combine(hostB.Home, "mhsm", "10", "certifiers")));
         Tutorial.Send(t.Cm, t.Oe, "MyJobStatusEnd");
@@ -197,7 +197,7 @@ public sealed class PostgresServiceFlowTests
         using var job = new ServiceFixture(maxDevice: 2, ledger: pg);
         var t = job.Tutorial;
         var replica = job.Site.StartReplica();
-        foreach (var (k, v) in job.Site.StationEnvironment(job.Site.Enroll("line-1", "MyProgJob"), replica)) t.Cm.Environment[k] = v;
+        job.Site.UseService(job.Site.Enroll("line-1", "MyProgJob"), replica);
         t.CmScript("FlashProExpress_Run_Program", t.NewBoards(2)).ShouldSucceed();
         t.CmScript("FlashProExpress_Complete_Job").ShouldSucceed();
 

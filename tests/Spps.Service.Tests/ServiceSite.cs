@@ -47,6 +47,12 @@ public sealed class ServiceSite : IDisposable
         ["SPPS_MHSM_CREDENTIALS"] = credentials,
     };
 
+    /// <summary>Points the CM's station at these replicas, as the given station, for every run that follows.</summary>
+    public void UseService(string credentials, params Replica[] replicas)
+    {
+        foreach (var (k, v) in StationEnvironment(credentials, replicas)) Cm.Environment[k] = v;
+    }
+
     public ToolRun RunAs(Dictionary<string, string> environment, string boards, string action = "PROGRAM")
     {
         foreach (var (k, v) in environment) Cm.Environment[k] = v;

@@ -4,7 +4,6 @@ using Spps.Contracts.Hsm;
 using Spps.Core.Crypto;
 using Spps.Core.Domain;
 using Spps.Core.Identifiers;
-using Spps.Core.IO;
 using Spps.Core.Manufacturer.Policy;
 using Spps.Core.Protocol;
 using Spps.Core.Site;
